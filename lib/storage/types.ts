@@ -1,5 +1,6 @@
 // The blob storage contract every backend implements (kopia's blob.Storage, trimmed to what
 // the repository engine uses). Blob IDs are kopia blob IDs ("kopia.repository", "p…", "xn0_…").
+import { CorsoError, StorageError } from "../errors.ts";
 
 export type RetentionMode = "GOVERNANCE" | "COMPLIANCE";
 
@@ -52,4 +53,21 @@ export async function listAll(st: BlobStorage, prefix: string): Promise<BlobMeta
   const out: BlobMetadata[] = [];
   for await (const m of st.listBlobs(prefix)) out.push(m);
   return out;
+}
+
+/** putBlob with doNotRecreate found the blob already present (nothing was written). */
+export class BlobAlreadyExistsError extends CorsoError {
+  constructor(readonly blobId: string) {
+    super("blob-exists", `blob ${blobId} already exists`);
+  }
+}
+
+/**
+ * The storage location itself does not exist (filesystem directory opened without create).
+ * A StorageError whose message reads like RepositoryNotFoundError's.
+ */
+export class StorageNotFoundError extends StorageError {
+  constructor(readonly where: string) {
+    super(`repository not found at ${where}: directory does not exist (run 'corso repo init' first)`);
+  }
 }
