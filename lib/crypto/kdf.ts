@@ -10,21 +10,26 @@ const MIN_SALT_SIZE = 16;
 
 type Kdf = (password: Uint8Array, salt: Uint8Array) => Promise<Uint8Array>;
 
-function scryptKdf(N: number, r: number, p: number): Kdf {
+/** Raw scrypt (RFC 7914); exported for known-answer tests. */
+export function scryptKey(
+  password: Uint8Array, salt: Uint8Array, N: number, r: number, p: number, dkLen: number,
+): Promise<Uint8Array> {
   // node's default maxmem (32 MiB) is below the 128*N*r bytes scrypt needs for N=65536, r=8.
-  const maxmem = 128 * N * r * 2 + 1024 * 1024;
-  return (password, salt) =>
-    new Promise((resolve, reject) =>
-      scrypt(password, salt, KEY_SIZE, { N, r, p, maxmem }, (err, key) => (err ? reject(err) : resolve(asU8(key)))),
-    );
+  const maxmem = 128 * N * r * 2 + 128 * r * p + 1024 * 1024;
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, dkLen, { N, r, p, maxmem }, (err, key) => (err ? reject(err) : resolve(asU8(key)))),
+  );
 }
 
-function pbkdf2Kdf(iterations: number): Kdf {
-  return (password, salt) =>
-    new Promise((resolve, reject) =>
-      pbkdf2(password, salt, iterations, KEY_SIZE, "sha256", (err, key) => (err ? reject(err) : resolve(asU8(key)))),
-    );
+/** Raw PBKDF2-HMAC-SHA256; exported for known-answer tests. */
+export function pbkdf2Sha256(password: Uint8Array, salt: Uint8Array, iterations: number, dkLen: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) =>
+    pbkdf2(password, salt, iterations, dkLen, "sha256", (err, key) => (err ? reject(err) : resolve(asU8(key)))),
+  );
 }
+
+const scryptKdf = (N: number, r: number, p: number): Kdf => (pw, salt) => scryptKey(pw, salt, N, r, p, KEY_SIZE);
+const pbkdf2Kdf = (iterations: number): Kdf => (pw, salt) => pbkdf2Sha256(pw, salt, iterations, KEY_SIZE);
 
 const KDFS: Record<string, Kdf> = {
   "scrypt-65536-8-1": scryptKdf(65536, 8, 1),
