@@ -46,7 +46,7 @@ describe("createEncryptor", () => {
         const ct = e.encrypt(pt, iv);
         expect(ct.length).toBe(n + e.overhead);
         expect(e.decrypt(ct, iv)).toEqual(pt);
-        expect(ref.decrypt(ct, iv)).toEqual(pt);
+        expect(hex(ref.decrypt(ct, iv))).toBe(hex(pt));
         // Same nonce through the reference must give byte-identical output.
         expect(hex(ref.encryptWithNonce(pt, iv, ct.subarray(0, 12)))).toBe(hex(ct));
         expect(e.decrypt(ref.encryptWithNonce(pt, iv, pseudoRandom(12, n)), iv)).toEqual(pt);
