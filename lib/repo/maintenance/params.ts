@@ -80,3 +80,54 @@ export function paramsFromJson(o: unknown): MaintenanceParams {
     extendObjectLocks: v.extendObjectLocks === true,
   };
 }
+
+/** What reading/writing the parameters needs from the manifest layer. */
+export interface ParamsManifests {
+  find(labels: Record<string, string>): Promise<{ id: string; modTime: Date }[]>;
+  get(id: string): Promise<unknown>;
+  put(labels: Record<string, string>, payload: unknown): Promise<string>;
+  delete(id: string): Promise<void>;
+  flush(): Promise<void>;
+}
+
+function payloadOf(got: unknown): unknown {
+  if (got && typeof got === "object" && "payload" in (got as Record<string, unknown>)) return (got as { payload: unknown }).payload;
+  return got;
+}
+
+/** kopia manifest.PickLatestID: later modification time wins, then the larger ID. */
+export function pickLatestId<T extends { id: string; modTime: Date }>(mds: T[]): T | undefined {
+  let best: T | undefined;
+  for (const m of mds) {
+    if (!best) best = m;
+    else if (m.modTime.getTime() > best.modTime.getTime()) best = m;
+    else if (m.modTime.getTime() === best.modTime.getTime() && m.id > best.id) best = m;
+  }
+  return best;
+}
+
+/** Current parameters, or the defaults (owner "") when none were ever set. */
+export async function getMaintenanceParams(manifests: ParamsManifests): Promise<MaintenanceParams> {
+  const latest = pickLatestId(await manifests.find({ ...MAINTENANCE_MANIFEST_LABELS }));
+  if (!latest) return defaultMaintenanceParams();
+  return paramsFromJson(payloadOf(await manifests.get(latest.id)));
+}
+
+/** Replaces all maintenance manifests with one holding `p` (kopia ReplaceManifests), flushed. */
+export async function setMaintenanceParams(manifests: ParamsManifests, p: MaintenanceParams): Promise<string> {
+  const old = await manifests.find({ ...MAINTENANCE_MANIFEST_LABELS });
+  const id = await manifests.put({ ...MAINTENANCE_MANIFEST_LABELS }, paramsToJson(p));
+  for (const m of old) if (m.id !== id) await manifests.delete(m.id);
+  await manifests.flush();
+  return id;
+}
+
+/** kopia CheckExtendRetention: retention must outlast the full-maintenance interval by 24 h. */
+export function checkExtendRetention(retentionPeriodNs: number | undefined, p: MaintenanceParams): string | undefined {
+  if (!p.extendObjectLocks) return undefined;
+  const periodMs = (retentionPeriodNs ?? 0) / NS_PER_MS;
+  if (periodMs > 0 && periodMs - p.full.intervalMs < 24 * HOUR_MS) {
+    return `the repository retention period must be 24h greater than the full maintenance interval (retention ${periodMs / HOUR_MS}h, interval ${p.full.intervalMs / HOUR_MS}h)`;
+  }
+  return undefined;
+}

@@ -22,6 +22,9 @@ export interface SnapshotGCStats {
   undeletedBytes: number;
   /** Contents that were already deleted and stay deleted. */
   alreadyDeletedCount: number;
+  /** Contents marked deleted by this run. */
+  deletedCount: number;
+  deletedBytes: number;
 }
 
 export async function runSnapshotGC(
@@ -33,6 +36,7 @@ export async function runSnapshotGC(
   const st: SnapshotGCStats = {
     snapshots: 0, inUseCount: 0, inUseBytes: 0, systemCount: 0, systemBytes: 0, unusedCount: 0, unusedBytes: 0,
     tooRecentCount: 0, tooRecentBytes: 0, undeletedCount: 0, undeletedBytes: 0, alreadyDeletedCount: 0,
+    deletedCount: 0, deletedBytes: 0,
   };
   const roots = await listSnapshotRoots(repo);
   st.snapshots = roots.length;
@@ -73,6 +77,8 @@ export async function runSnapshotGC(
   let n = 0;
   for (const ci of toDelete) {
     await repo.contents.deleteContent(ci.contentId);
+    st.deletedCount++;
+    st.deletedBytes += ci.packedLength;
     if (++n % 100_000 === 0) {
       onProgress?.(`... deleted ${n} unused contents so far`);
       await repo.contents.flush();

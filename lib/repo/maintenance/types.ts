@@ -31,10 +31,13 @@ export interface MaintenanceRepository {
   /** Decrypts an encrypted metadata blob (session marker) given its ID. */
   decryptMetadataBlob(blobId: string, data: Uint8Array): Uint8Array;
   maxPackSize: number;
-  /** Epoch CleanupSafetyMargin (ms); undefined when the repository has no epoch manager. */
-  epochCleanupSafetyMarginMs?: number;
   retention: { retentionMode?: RetentionMode; retentionPeriod?: number };
-  flush(): Promise<void>;
+  /** Format v2+ repositories index through the epoch manager. */
+  hasEpochManager: boolean;
+  /** Writes the `xw` deletion watermark unless that would move it backwards. */
+  advanceDeletionWatermark(t: Date): Promise<boolean>;
+  /** Compacts settled epochs and deletes superseded index blobs, old markers and watermarks. */
+  epochMaintenance(): Promise<{ compactedEpochs: number[]; supersededIndexBlobsDeleted: number; markersDeleted: number }>;
 }
 
 export type { ContentInfo };
