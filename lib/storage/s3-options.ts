@@ -29,7 +29,7 @@ export interface S3Options {
   /** Shared-config profile for the AWS credential chain (else AWS_PROFILE / "default"). */
   profile?: string;
   retry?: S3RetryOptions;
-  /** Per-request socket idle timeout in ms (default 60000). */
+  /** Socket idle timeout per request in ms (default 60000); a stalled request is retried. */
   requestTimeoutMs?: number;
   /** TCP/TLS connect timeout in ms (default 10000). */
   connectTimeoutMs?: number;

@@ -180,7 +180,9 @@ class S3Storage implements BlobStorage {
         httpAgent: new HttpAgent(keepAlive),
         httpsAgent: new HttpsAgent({ ...keepAlive, rejectUnauthorized: !opts.doNotVerifyTLS }),
         connectionTimeout: opts.connectTimeoutMs ?? 10_000,
-        requestTimeout: opts.requestTimeoutMs ?? 60_000,
+        // An idle-socket timeout, not a whole-request cap: large blobs on slow links are fine
+        // as long as bytes keep flowing.
+        socketTimeout: opts.requestTimeoutMs ?? 60_000,
       }),
     });
   }
@@ -309,8 +311,12 @@ class S3Storage implements BlobStorage {
     try {
       const data = await this.withRetry(`GetObject ${id}`, async () => {
         const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(id), Range: range }));
-        if (!r.Body) return new Uint8Array(0);
-        return await r.Body.transformToByteArray();
+        const body = r.Body ? await r.Body.transformToByteArray() : new Uint8Array(0);
+        // A connection cut short can look like a clean end of a chunked body: insist on the advertised length.
+        if (r.ContentLength !== undefined && body.length !== r.ContentLength) {
+          throw Object.assign(new Error(`short read: got ${body.length} of ${r.ContentLength} bytes`), { code: "ECONNRESET" });
+        }
+        return body;
       });
       if (length > 0 && data.length !== length) {
         throw new StorageError(`invalid range for blob ${id}: got ${data.length} bytes, expected ${length}`);
