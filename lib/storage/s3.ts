@@ -223,6 +223,13 @@ class S3Storage implements BlobStorage {
         { cause: e },
       );
     }
+    if (/deserialization error|xml parse error/i.test(errorMessage(e))) {
+      // Something answered that is not an S3 API (web server, HTTPS port spoken to in plain HTTP, …).
+      return new StorageError(
+        `${what}: unexpected non-S3 response${status ? ` (HTTP ${status})` : ""} from ${this.endpoint}: check the endpoint and the --disable-tls setting`,
+        { cause: e },
+      );
+    }
     if (isNetworkFailure(e)) return new StorageError(`${what}: ${this.describeNetwork(e)}`, { cause: e });
     const detail = e instanceof S3ServiceException ? `${name}${status ? ` (HTTP ${status})` : ""}: ${e.message}` : errorMessage(e);
     return new StorageError(oneLine(`${what} in ${where}: ${detail}`), { cause: e });
@@ -240,6 +247,9 @@ class S3Storage implements BlobStorage {
         return `cannot resolve S3 endpoint ${this.endpoint}`;
       case "ETIMEDOUT":
         return `timed out connecting to S3 endpoint ${this.endpoint}`;
+    }
+    if (/wrong_version_number|wrong version number|packet length too long/i.test(msg)) {
+      return `TLS handshake with S3 endpoint ${this.endpoint} failed: the server does not seem to speak HTTPS (use --disable-tls for plain HTTP)`;
     }
     if (/certificate|self[- ]signed|tls|ssl|unable to verify/i.test(`${code ?? ""} ${msg}`)) {
       return `TLS error talking to S3 endpoint ${this.endpoint}: ${msg} (use --disable-tls-verification for self-signed certificates, or --disable-tls for plain HTTP)`;

@@ -1,7 +1,9 @@
 // Starts a real MinIO server for S3 tests: temp data dir, random loopback ports, torn down by stop().
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { Agent as HttpsAgent } from "node:https";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN_DIR, ensureMinio, minioPath } from "../../scripts/setup-tools.ts";
@@ -13,7 +15,7 @@ export interface MinioServer {
   accessKey: string;
   secretKey: string;
   createBucket(name: string, opts?: { objectLock?: boolean }): Promise<void>;
-  /** S3Options for this server (plain HTTP, root credentials). */
+  /** S3Options for this server (root credentials; plain HTTP, or HTTPS without verification when tls). */
   options(bucket: string, extra?: Partial<S3Options>): S3Options;
   stop(): Promise<void>;
 }
@@ -40,7 +42,7 @@ async function waitLive(url: string, proc: Bun.Subprocess, timeoutMs: number): P
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) return false;
     try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      const r = await fetch(url, { signal: AbortSignal.timeout(1000), tls: { rejectUnauthorized: false } });
       if (r.ok) return true;
     } catch {
       // not up yet
@@ -50,17 +52,33 @@ async function waitLive(url: string, proc: Bun.Subprocess, timeoutMs: number): P
   return false;
 }
 
-export async function startMinio(): Promise<MinioServer> {
+/** Self-signed certificate for 127.0.0.1 written as MinIO expects (public.crt / private.key). */
+async function writeSelfSignedCert(dir: string): Promise<void> {
+  const r = Bun.spawnSync(
+    ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "private.key"), "-out", join(dir, "public.crt")],
+    { stdout: "ignore", stderr: "pipe" },
+  );
+  if (r.exitCode !== 0) throw new Error(`openssl failed: ${r.stderr.toString().trim()}`);
+}
+
+/** Starts MinIO; with `tls` it serves HTTPS with a fresh self-signed certificate. */
+export async function startMinio(opts?: { tls?: boolean }): Promise<MinioServer> {
   const bin = minioBinary();
   const accessKey = "corsotest";
   const secretKey = "corsotest-secret-" + crypto.randomUUID().slice(0, 8);
   const dataDir = await mkdtemp(join(tmpdir(), "corso-minio-"));
+  const certsDir = join(dataDir, "certs");
+  if (opts?.tls) {
+    await mkdir(certsDir, { recursive: true });
+    await writeSelfSignedCert(certsDir);
+  }
   let lastErr = "";
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = freePort();
     const consolePort = freePort();
     const proc = Bun.spawn(
-      [bin, "server", "--quiet", "--address", `127.0.0.1:${port}`, "--console-address", `127.0.0.1:${consolePort}`, join(dataDir, "data")],
+      [bin, "server", "--quiet", "--address", `127.0.0.1:${port}`, "--console-address", `127.0.0.1:${consolePort}`, "--certs-dir", certsDir, join(dataDir, "data")],
       {
         env: {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -76,9 +94,11 @@ export async function startMinio(): Promise<MinioServer> {
       },
     );
     const endpoint = `127.0.0.1:${port}`;
-    if (await waitLive(`http://${endpoint}/minio/health/live`, proc, 60_000)) {
+    const scheme = opts?.tls ? "https" : "http";
+    if (await waitLive(`${scheme}://${endpoint}/minio/health/live`, proc, 60_000)) {
       const admin = new S3Client({
-        endpoint: `http://${endpoint}`,
+        endpoint: `${scheme}://${endpoint}`,
+        requestHandler: opts?.tls ? new NodeHttpHandler({ httpsAgent: new HttpsAgent({ rejectUnauthorized: false }) }) : undefined,
         region: "us-east-1",
         forcePathStyle: true,
         credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
@@ -92,7 +112,7 @@ export async function startMinio(): Promise<MinioServer> {
           await admin.send(new CreateBucketCommand({ Bucket: name, ObjectLockEnabledForBucket: opts?.objectLock || undefined }));
         },
         options(bucket, extra) {
-          return { bucket, endpoint, doNotUseTLS: true, accessKeyId: accessKey, secretAccessKey: secretKey, ...extra };
+          return { bucket, endpoint, doNotUseTLS: !opts?.tls, doNotVerifyTLS: opts?.tls, accessKeyId: accessKey, secretAccessKey: secretKey, ...extra };
         },
         async stop() {
           if (stopped) return;
