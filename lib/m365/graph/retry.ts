@@ -31,6 +31,7 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number 
   const v = value.trim();
   if (!v) return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(parseFloat(v) * 1000);
+  if (!/[a-z]/i.test(v)) return undefined; // "-3" and other numerics are not HTTP-dates
   const t = Date.parse(v);
   if (Number.isNaN(t)) return undefined;
   return Math.max(0, t - nowMs);
