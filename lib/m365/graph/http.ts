@@ -325,14 +325,26 @@ export class GraphHttp {
     });
   }
 
-  /** GET (or other method) returning parsed JSON plus the exact response text. */
+  /**
+   * Request returning parsed JSON plus the exact response text. A 2xx body that does not parse
+   * (truncated by a proxy or a dying connection) is re-requested for idempotent methods.
+   */
   async getJson<T = Record<string, unknown>>(req: GraphRequest): Promise<{ json: T; raw: string; headers: Headers }> {
-    const res = await this.request(req);
-    if (!res.text) return { json: {} as T, raw: "", headers: res.headers };
-    try {
-      return { json: JSON.parse(res.text) as T, raw: res.text, headers: res.headers };
-    } catch (e) {
-      throw new GraphError({ status: res.status, method: req.method ?? "GET", url: this.resolveUrl(req), message: `invalid JSON in response: ${oneLine((e as Error).message)}`, cause: e });
+    const method = req.method ?? "GET";
+    const tries = method === "GET" ? 3 : 1;
+    for (let i = 1; ; i++) {
+      const res = await this.request(req);
+      if (!res.text) return { json: {} as T, raw: "", headers: res.headers };
+      try {
+        return { json: JSON.parse(res.text) as T, raw: res.text, headers: res.headers };
+      } catch (e) {
+        if (i < tries) {
+          this.counters.retries++;
+          await sleep(retryDelayFor(i, undefined, this.retry), req.signal);
+          continue;
+        }
+        throw new GraphError({ status: res.status, method, url: this.resolveUrl(req), message: `invalid JSON in response after ${i} attempt(s): ${oneLine((e as Error).message)}`, cause: e });
+      }
     }
   }
 }
