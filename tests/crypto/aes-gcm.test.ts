@@ -1,10 +1,13 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { gcm } from "@noble/ciphers/aes.js";
 import { aesGcmOpen, aesGcmSeal, aesGcmSealWithNonce } from "../../lib/crypto/aes-gcm.ts";
 import { hkdfSha256 } from "../../lib/crypto/hkdf.ts";
 import { CorruptDataError } from "../../lib/errors.ts";
 import { kopia, kopia1 } from "./kopia-helper.ts";
 import { hex, INTERESTING_LENGTHS, pseudoRandom, unhex, utf8 } from "./util.ts";
+
+// The first call may build the kopia helper with Go (cached afterwards).
+setDefaultTimeout(180_000);
 
 // McGrew & Viega, "The Galois/Counter Mode of Operation", AES-256 test cases 13–16.
 const K15 = "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308";

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { gcm } from "@noble/ciphers/aes.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -8,6 +8,9 @@ import { createEncryptor, DEFAULT_ENCRYPTION_ALGORITHM, supportedEncryptionAlgor
 import { CorruptDataError, UnsupportedAlgorithmError } from "../../lib/errors.ts";
 import { kopia } from "./kopia-helper.ts";
 import { hex, INTERESTING_LENGTHS, pseudoRandom, utf8 } from "./util.ts";
+
+// The first call may build the kopia helper with Go (cached afterwards).
+setDefaultTimeout(180_000);
 
 const ALGOS = ["AES256-GCM-HMAC-SHA256", "CHACHA20-POLY1305-HMAC-SHA256"];
 

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { blake2b, blake2s } from "@noble/hashes/blake2.js";
 import { blake3 } from "@noble/hashes/blake3.js";
 import { hmac } from "@noble/hashes/hmac.js";
@@ -8,6 +8,9 @@ import { createHashFunc, DEFAULT_HASH_ALGORITHM, hashSize, supportedHashAlgorith
 import { UnsupportedAlgorithmError, UsageError } from "../../lib/errors.ts";
 import { kopia } from "./kopia-helper.ts";
 import { hex, INTERESTING_LENGTHS, pseudoRandom, unhex, utf8 } from "./util.ts";
+
+// The first call may build the kopia helper with Go (cached afterwards).
+setDefaultTimeout(180_000);
 
 const ALL = [
   "BLAKE2B-256-128", "BLAKE2B-256", "BLAKE2S-128", "BLAKE2S-256", "HMAC-SHA256", "HMAC-SHA256-128",

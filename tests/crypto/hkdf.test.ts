@@ -1,9 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { hkdf as nobleHkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hkdfSha256 } from "../../lib/crypto/hkdf.ts";
 import { kopia } from "./kopia-helper.ts";
 import { hex, pseudoRandom, unhex, utf8 } from "./util.ts";
+
+// The first call may build the kopia helper with Go (cached afterwards).
+setDefaultTimeout(180_000);
 
 describe("hkdfSha256", () => {
   test("RFC 5869 test case 1", () => {

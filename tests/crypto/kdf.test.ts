@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { pbkdf2 as noblePbkdf2 } from "@noble/hashes/pbkdf2.js";
 import { scrypt as nobleScrypt } from "@noble/hashes/scrypt.js";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -6,6 +6,9 @@ import { deriveKeyFromPassword, pbkdf2Sha256, scryptKey, supportedKeyAlgorithms 
 import { CorruptDataError, UnsupportedAlgorithmError } from "../../lib/errors.ts";
 import { kopia1 } from "./kopia-helper.ts";
 import { hex, pseudoRandom, utf8 } from "./util.ts";
+
+// The first call may build the kopia helper with Go (cached afterwards).
+setDefaultTimeout(180_000);
 
 describe("scrypt / PBKDF2 primitives (RFC 7914)", () => {
   test("scrypt vector 1 (empty password and salt, N=16)", async () => {

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { BUZHASH_TABLE } from "../../../lib/repo/splitter/buzhash-table.ts";
 import {
   BuzhashSplitter, createSplitter, DEFAULT_SPLITTER, FixedSplitter, knownSplitters, supportedSplitters, type Splitter,
@@ -6,6 +6,9 @@ import {
 import { UnsupportedAlgorithmError } from "../../../lib/errors.ts";
 import { kopia, kopia1 } from "../../crypto/kopia-helper.ts";
 import { pseudoRandom } from "../../crypto/util.ts";
+
+// The first call may build the kopia helper with Go (cached afterwards).
+setDefaultTimeout(180_000);
 
 type Stats = { minSplit: number; maxSplit: number; count: number };
 

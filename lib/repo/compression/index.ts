@@ -1,0 +1,82 @@
+// Content compression (spec §6): payload = u32be(headerID) || stream. compress() writes it,
+// decompress() dispatches on the header. Everything kopia can write is readable here; writing
+// is supported for all names except lz4 (deprecated in kopia) — see supportedCompressors().
+import { CorruptDataError, UnsupportedAlgorithmError } from "../../errors.ts";
+import { COMPRESSION_HEADER_SIZE, compressorHeaderId, compressorName, HEADER_IDS } from "./headers.ts";
+import { lz4FrameDecompress } from "./lz4.ts";
+import { s2Decompress } from "./s2.ts";
+import { s2Compress } from "./s2-encode.ts";
+import { type Codec, deflateCodec, gzipCodec, zstdCodec } from "./zlib-codecs.ts";
+
+export { COMPRESSION_HEADER_SIZE, compressorHeaderId, compressorName, HEADER_IDS } from "./headers.ts";
+
+/** Corso's default for item data (spec §6.2) and kopia's forced metadata compressor (§6.3). */
+export const DEFAULT_COMPRESSOR = "zstd-better-compression";
+export const METADATA_COMPRESSOR = "zstd-fastest";
+
+const s2: Codec = { compress: s2Compress, decompress: s2Decompress };
+const readOnly = (kind: string, decompress: (d: Uint8Array) => Uint8Array): Codec => ({
+  compress: () => {
+    throw new UnsupportedAlgorithmError("compression (write)", kind);
+  },
+  decompress,
+});
+
+const CODECS: Record<number, Codec> = {
+  0x1000: gzipCodec(6),
+  0x1001: gzipCodec(1),
+  0x1002: gzipCodec(9),
+  0x1100: zstdCodec(3),
+  0x1101: zstdCodec(1),
+  0x1102: zstdCodec(7),
+  0x1103: zstdCodec(11),
+  0x1200: s2,
+  0x1201: s2,
+  0x1202: s2,
+  0x1203: s2,
+  0x1300: gzipCodec(6),
+  0x1301: gzipCodec(1),
+  0x1302: gzipCodec(9),
+  0x1400: readOnly("lz4", lz4FrameDecompress),
+  0x1500: deflateCodec(6),
+  0x1501: deflateCodec(1),
+  0x1502: deflateCodec(9),
+};
+
+/** Names compress() accepts. */
+export function supportedCompressors(): string[] {
+  return Object.keys(HEADER_IDS).filter((n) => n !== "lz4");
+}
+
+/** Compresses `data` with the named compressor; returns header || stream. */
+export function compress(name: string, data: Uint8Array): Uint8Array {
+  const id = compressorHeaderId(name);
+  const body = CODECS[id].compress(data);
+  const out = new Uint8Array(COMPRESSION_HEADER_SIZE + body.length);
+  new DataView(out.buffer).setUint32(0, id);
+  out.set(body, COMPRESSION_HEADER_SIZE);
+  return out;
+}
+
+/** Reads the header ID of a compressed payload. */
+export function compressionHeaderOf(data: Uint8Array): number {
+  if (data.length < COMPRESSION_HEADER_SIZE) {
+    throw new CorruptDataError(`compressed payload too short for its header (${data.length} bytes)`);
+  }
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0);
+}
+
+/**
+ * Decompresses header || stream, dispatching on the header. If `expectedHeaderId` is given (the
+ * index entry's compressionHeaderID) a mismatch is corruption, as in kopia's Decompress.
+ */
+export function decompress(data: Uint8Array, expectedHeaderId?: number): Uint8Array {
+  const id = compressionHeaderOf(data);
+  if (expectedHeaderId !== undefined && id !== expectedHeaderId) {
+    throw new CorruptDataError(
+      `invalid compression header: expected 0x${expectedHeaderId.toString(16)}, got 0x${id.toString(16)}`,
+    );
+  }
+  compressorName(id); // throws UnsupportedAlgorithmError naming the header
+  return CODECS[id].decompress(data.subarray(COMPRESSION_HEADER_SIZE));
+}
