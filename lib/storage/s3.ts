@@ -365,9 +365,11 @@ class S3Storage implements BlobStorage {
     // Content-MD5 is mandatory for object-lock buckets; cheap next to the upload itself.
     const md5 = createHash("md5").update(data).digest("base64");
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    let attempts = 0;
     try {
-      await this.withRetry(`PutObject ${id}`, () =>
-        this.client.send(
+      await this.withRetry(`PutObject ${id}`, () => {
+        attempts++;
+        return this.client.send(
           new PutObjectCommand({
             Bucket: this.bucket,
             Key: this.key(id),
@@ -380,10 +382,12 @@ class S3Storage implements BlobStorage {
             ObjectLockRetainUntilDate: until,
             IfNoneMatch: opts?.doNotRecreate ? "*" : undefined,
           }),
-        ),
-      );
+        );
+      });
     } catch (e) {
       if (opts?.doNotRecreate && (errName(e) === "PreconditionFailed" || httpStatus(e) === 412)) {
+        // A retried put may find the object its own lost-response attempt created: same bytes = success.
+        if (attempts > 1 && (await this.getBlob(id).then((b) => Buffer.from(b).equals(body), () => false))) return;
         throw new BlobAlreadyExistsError(id);
       }
       throw this.fail(`cannot write blob ${id}`, e);

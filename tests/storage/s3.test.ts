@@ -16,7 +16,7 @@ import { BlobNotFoundError, StorageError, UsageError } from "../../lib/errors.ts
 import { withRetention } from "../../lib/storage/locking.ts";
 import { openStorage } from "../../lib/storage/open.ts";
 import { normalizeBucket, normalizeEndpoint, normalizePrefix, openS3Storage, type S3Options } from "../../lib/storage/s3.ts";
-import { listAll, type BlobStorage } from "../../lib/storage/types.ts";
+import { BlobAlreadyExistsError, listAll, type BlobStorage } from "../../lib/storage/types.ts";
 import { freePort, startMinio, type MinioServer } from "../helpers/minio.ts";
 import { packId, runConformance } from "./conformance.ts";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy.ts";
@@ -446,6 +446,22 @@ describe("s3 retries through a fault-injecting proxy", () => {
     expect(e.message).toBe(`cannot write blob pgiveup in bucket "conf" at ${px.endpoint}: SlowDown (HTTP 503): Please reduce your request rate.`);
     expect(px.requests).toBe(5);
     expect(retries.length).toBe(4);
+  });
+
+  test("doNotRecreate survives a lost response: the retry recognises its own write", async () => {
+    fresh();
+    // The proxy forwards the PUT (MinIO stores it), then kills the connection before the reply.
+    px.inject([{ kind: "drop" }], { method: "PUT" });
+    await st.putBlob("kopia.blobcfg", enc("mine"), { doNotRecreate: true });
+    expect(px.faults).toBe(1);
+    expect(retries.length).toBe(1);
+    expect(dec(await st.getBlob("kopia.blobcfg"))).toBe("mine");
+    // Someone else's existing blob is still reported as existing, even after a retry.
+    fresh();
+    px.inject([{ kind: "slowdown" }], { method: "PUT" });
+    const e = await errorOf(st.putBlob("kopia.blobcfg", enc("theirs"), { doNotRecreate: true }));
+    expect(e).toBeInstanceOf(BlobAlreadyExistsError);
+    expect(dec(await st.getBlob("kopia.blobcfg"))).toBe("mine");
   });
 
   test("client errors are not retried", async () => {
