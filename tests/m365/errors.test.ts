@@ -40,8 +40,8 @@ describe("classification (spec §8.1)", () => {
   ];
   for (const [status, code, message, kind] of cases) {
     test(`${status} ${code || "(no code)"} → ${kind}`, () => {
-      expect(classify(status, code, message)).toBe(kind);
-      expect(err(status, code, message).kind).toBe(kind);
+      expect(String(classify(status, code, message))).toBe(kind);
+      expect(String(err(status, code, message).kind)).toBe(kind);
     });
   }
   test("X-Virus-Infected header means malware", () => {

@@ -244,10 +244,9 @@ export class GraphHttp {
         }
         throw new GraphError({ status: 0, method, url, message: `network error after ${attempt} attempt(s): ${oneLine(String((e as Error)?.message ?? e))}`, cause: e });
       } finally {
-        if (!req.stream || !res?.ok) {
-          clearTimeout(timer);
-          req.signal?.removeEventListener("abort", onOuterAbort);
-        }
+        // Streams: the timeout covers the headers; the idle timeout guards the body from here.
+        clearTimeout(timer);
+        if (!req.stream || !res?.ok) req.signal?.removeEventListener("abort", onOuterAbort);
       }
       release?.();
 
@@ -258,7 +257,6 @@ export class GraphHttp {
       if (res.ok || req.accept?.(status)) {
         if (res.ok) this.counters.resourceUnits += Number(res.headers.get("x-ms-resource-unit") ?? 1) || 1;
         if (req.stream && res.body && res.ok) {
-          clearTimeout(timer);
           const streamBody = this.countingStream(res.body, ac, req.idleTimeoutMs, () => req.signal?.removeEventListener("abort", onOuterAbort));
           return { status, headers: res.headers, url: res.url || url, text: "", body: streamBody, json: () => { throw new Error("stream response has no JSON"); } };
         }
