@@ -28,7 +28,9 @@ export const CORSO_MIN_EPOCH_DURATION_MS = 8 * 3_600_000;
 
 /** manifests.get may return the payload itself or {payload, labels}; normalise to the payload. */
 export function payloadOf(v: unknown): unknown {
-  if (v && typeof v === "object" && "payload" in (v as object) && "labels" in (v as object)) return (v as { payload: unknown }).payload;
+  if (v && typeof v === "object" && "payload" in (v as object) && ("labels" in (v as object) || "metadata" in (v as object))) {
+    return (v as { payload: unknown }).payload;
+  }
   return v;
 }
 
