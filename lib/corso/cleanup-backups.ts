@@ -114,7 +114,13 @@ function collectOldAssistBases(mostRecentMergeBase: Map<string, number>, bups: B
 
 export async function cleanupOrphanedBackups(
   manifests: CleanupManifests,
-  opts: { bufferMs?: number; now?: () => Date; onProgress?: (msg: string) => void } = {},
+  opts: {
+    bufferMs?: number;
+    now?: () => Date;
+    onProgress?: (msg: string) => void;
+    /** Content manager to flush so the deletions are durable on return. */
+    contents?: { flush(): Promise<void> };
+  } = {},
 ): Promise<CleanupResult> {
   const now = (opts.now ?? (() => new Date()))();
   const cutoff = now.getTime() - (opts.bufferMs ?? DEFAULT_CLEANUP_BUFFER_MS);
@@ -193,6 +199,9 @@ export async function cleanupOrphanedBackups(
   const unique = [...new Set(all)];
   opts.onProgress?.(`Garbage collecting ${unique.length} orphaned or incomplete backup items (${assist.length} from old assist backups)`);
   for (const id of unique) await manifests.delete(id);
-  if (unique.length > 0) await manifests.flush();
+  if (unique.length > 0) {
+    await manifests.flush();
+    await opts.contents?.flush();
+  }
   return { deleted: unique, assistDeleted: assist };
 }

@@ -119,7 +119,14 @@ export async function verifyRepository(repo: VerifiableRepository, opts: VerifyO
         problem(`snapshot ${md.id}: ${it.path}: object ${it.obj}: ${errorMessage(e)}`);
       }
       for (const cid of cids) {
-        if (byId.has(cid)) continue;
+        const live = byId.get(cid);
+        if (live) {
+          if (!packs.has(live.packBlobId)) {
+            ok = false;
+            problem(`snapshot ${md.id}: ${it.path}: object ${it.obj}: content ${cid}: pack blob ${live.packBlobId} not found`);
+          }
+          continue;
+        }
         ok = false;
         const info = await repo.contents.getContentInfo(cid);
         problem(

@@ -148,7 +148,7 @@ async function ensureOwner(repo: MaintenanceRepository, params: MaintenanceParam
   params.owner = opts.owner;
   params.quick.enabled = false;
   params.full.enabled = false;
-  await setMaintenanceParams(repo.manifests, params);
+  await setMaintenanceParams(repo.manifests, params, repo.contents);
   return true;
 }
 
@@ -158,6 +158,9 @@ export async function runMaintenance(repository: unknown, opts: MaintenanceOptio
   const progress = opts.onProgress ?? (() => {});
   const safety: SafetyParameters = safetyFor(opts.safety);
 
+  // Start from what is on storage now: other clients may have written since this handle opened.
+  await repo.contents.refresh();
+  repo.manifests.invalidate?.();
   const params = await getMaintenanceParams(repo.manifests);
   const ownerClaimed = await ensureOwner(repo, params, opts);
 
@@ -181,6 +184,7 @@ export async function runMaintenance(repository: unknown, opts: MaintenanceOptio
   const ctx: Ctx = { repo, schedule, now, report, progress };
   progress(`Running ${opts.mode} maintenance...`);
   await repo.contents.refresh();
+  repo.manifests.invalidate?.();
 
   if (opts.mode === "quick") {
     await runQuick(ctx, safety, params);

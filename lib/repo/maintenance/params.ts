@@ -113,12 +113,20 @@ export async function getMaintenanceParams(manifests: ParamsManifests): Promise<
   return paramsFromJson(payloadOf(await manifests.get(latest.id)));
 }
 
-/** Replaces all maintenance manifests with one holding `p` (kopia ReplaceManifests), flushed. */
-export async function setMaintenanceParams(manifests: ParamsManifests, p: MaintenanceParams): Promise<string> {
+/**
+ * Replaces all maintenance manifests with one holding `p` (kopia ReplaceManifests). Pass the
+ * content manager to make it durable at once (otherwise the next repository flush does).
+ */
+export async function setMaintenanceParams(
+  manifests: ParamsManifests,
+  p: MaintenanceParams,
+  contents?: { flush(): Promise<void> },
+): Promise<string> {
   const old = await manifests.find({ ...MAINTENANCE_MANIFEST_LABELS });
   const id = await manifests.put({ ...MAINTENANCE_MANIFEST_LABELS }, paramsToJson(p));
   for (const m of old) if (m.id !== id) await manifests.delete(m.id);
   await manifests.flush();
+  await contents?.flush();
   return id;
 }
 

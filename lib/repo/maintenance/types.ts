@@ -15,6 +15,8 @@ export interface MaintenanceManifests {
   put(labels: Record<string, string>, payload: unknown): Promise<string>;
   delete(id: string): Promise<void>;
   flush(): Promise<void>;
+  /** Drops cached manifests so the next read sees other clients' writes. */
+  invalidate?(): void;
 }
 
 export interface MaintenanceObjects {
