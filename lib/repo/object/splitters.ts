@@ -1,18 +1,7 @@
-// Bridge to the repository splitters (lib/repo/splitter, spec §5).
-// TEMPORARY: fixed-size splitters only, until lib/repo/splitter lands.
-import { UnsupportedAlgorithmError } from "../../errors.ts";
+// Bridge to the repository splitters (lib/repo/splitter, spec §5), plus a tiny fixed-size
+// splitter for tests that need chunk sizes no real splitter offers.
+import { createSplitter } from "../splitter/index.ts";
 import type { Splitter, SplitterFactory } from "./object-writer.ts";
-
-const FIXED: Record<string, number> = {
-  FIXED: 4 << 20,
-  "FIXED-128K": 128 << 10,
-  "FIXED-256K": 256 << 10,
-  "FIXED-512K": 512 << 10,
-  "FIXED-1M": 1 << 20,
-  "FIXED-2M": 2 << 20,
-  "FIXED-4M": 4 << 20,
-  "FIXED-8M": 8 << 20,
-};
 
 export function fixedSplitter(size: number): Splitter {
   let cur = 0;
@@ -34,8 +23,8 @@ export function fixedSplitter(size: number): Splitter {
   };
 }
 
+/** Factory for a named splitter; throws UnsupportedAlgorithmError for unknown names. */
 export function splitterFactory(name: string): SplitterFactory {
-  const size = FIXED[name];
-  if (size === undefined) throw new UnsupportedAlgorithmError("splitter", name);
-  return () => fixedSplitter(size);
+  createSplitter(name); // validate eagerly
+  return () => createSplitter(name);
 }
