@@ -15,7 +15,7 @@ export function maintenanceViewOf(r: any): MaintenanceRepository {
   const contents = need(r?.contents, "content manager");
   const objects = need(r?.objects, "object manager");
   const manifests = need(r?.manifests, "manifest manager");
-  const crypter: Crypter = need(r?.crypter ?? r?.contentRepository?.crypter, "crypter");
+  const crypter: Crypter = need(r?.crypter ?? r?.content?.crypter, "crypter");
   const config = need(r?.config, "repository config");
   const em = contents.epochManager;
   const view: MaintenanceRepository & { __maintenanceView: true } = {
@@ -30,7 +30,7 @@ export function maintenanceViewOf(r: any): MaintenanceRepository {
     decryptMetadataBlob: (blobId: string, data: Uint8Array) => decryptBlob(crypter, data, blobId),
     maxPackSize: config.maxPackSize || 20 << 20,
     get retention() {
-      const c = r.blobCfg ?? {};
+      const c = r.blobCfg ?? r.content?.blobCfg ?? {};
       return { retentionMode: c.retentionMode, retentionPeriod: c.retentionPeriod };
     },
     hasEpochManager: em !== undefined,

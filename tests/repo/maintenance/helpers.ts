@@ -221,11 +221,12 @@ export async function openTestRepository(
   } catch {
     repoMod = undefined;
   }
-  if (repoMod?.openRepository) return repoMod.openRepository(st, password, opts);
-  const cr = await openContentRepository(st, password, opts);
   const now = opts.now;
+  const manifestClock = now ? { now: () => BigInt(now().getTime()) * 1_000_000n } : {};
+  if (repoMod?.openRepository) return repoMod.openRepository(st, password, { ...opts, manifests: manifestClock });
+  const cr = await openContentRepository(st, password, opts);
   const objects = new ObjectManager(cr.contents, cr.config.splitter);
-  const manifests = new ManifestManager(cr.contents, now ? { now: () => BigInt(now().getTime()) * 1_000_000n } : {});
+  const manifests = new ManifestManager(cr.contents, manifestClock);
   return {
     storage: cr.storage,
     config: cr.config,
