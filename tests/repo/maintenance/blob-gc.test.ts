@@ -38,7 +38,7 @@ function view(cr: ContentRepository) {
     deriveKey: cr.deriveKey,
     objects: new ObjectManager(cr.contents, "FIXED"),
     manifests: { find: () => { throw new Error("manifests not used by blob GC"); } },
-  });
+  }, 60_000);
 }
 
 /** Writes >maxPackSize so the writer uploads a pack, and waits for it: no index yet. */
@@ -83,7 +83,7 @@ describe("blob GC and live sessions", () => {
     expect(await listAll(st, "s")).toEqual([]);
     const r = await open("reader");
     expect(Buffer.from(await r.contents.getContent(cid)).equals(Buffer.from(data))).toBe(true);
-  });
+  }, 60_000);
 
   test("a session older than SessionExpirationAge no longer protects its pack", async () => {
     const w = await open("writer");
@@ -94,7 +94,7 @@ describe("blob GC and live sessions", () => {
     expect(stats.deletedCount).toBe(2);
     expect((await listAll(st, "p")).map((b) => b.id)).not.toContain(pack);
     expect(await listAll(st, "s")).toEqual([]);
-  });
+  }, 60_000);
 
   test("SafetyNone deletes an in-progress pack at once (why concurrent use needs SafetyFull)", async () => {
     const w = await open("writer");
@@ -104,7 +104,7 @@ describe("blob GC and live sessions", () => {
     const stats = await deleteUnreferencedBlobs(view(m), SAFETY_NONE, clock.now());
     expect(stats.deletedCount).toBe(2);
     expect((await listAll(st, "p")).map((b) => b.id)).not.toContain(pack);
-  });
+  }, 60_000);
 
   test("blobs written after the maintenance start are kept even with SafetyNone", async () => {
     const m = await open("maint");
@@ -116,7 +116,7 @@ describe("blob GC and live sessions", () => {
     expect(stats.deletedCount).toBe(0);
     expect(stats.keptTooNew).toBeGreaterThanOrEqual(2);
     expect((await listAll(st, "p")).map((b) => b.id)).toContain(pack);
-  });
+  }, 60_000);
 
   test("orphan packs: kept under 24h with SafetyFull, deleted after; referenced packs never", async () => {
     const w = await open("writer");
@@ -135,7 +135,7 @@ describe("blob GC and live sessions", () => {
     const packs = (await listAll(st, "p")).map((b) => b.id);
     expect(packs).not.toContain(orphan);
     expect(new TextDecoder().decode(await (await open("r")).contents.getContent(small))).toBe("keep me");
-  });
+  }, 60_000);
 
   test("an unreadable session marker aborts blob GC instead of deleting blindly", async () => {
     const w = await open("writer");
@@ -148,5 +148,5 @@ describe("blob GC and live sessions", () => {
     const m = await open("maint");
     await expect(deleteUnreferencedBlobs(view(m), SAFETY_NONE, clock.now())).rejects.toThrow(/session marker/);
     expect((await listAll(st, "p")).length).toBeGreaterThan(0);
-  });
+  }, 60_000);
 });

@@ -133,7 +133,7 @@ describe("full maintenance, SafetyFull", () => {
     expect(s.runs[TASK.snapshotGC].length).toBe(5);
     expect(s.runs[TASK.snapshotGC].every((x) => x.success)).toBe(true);
     expect(s.runs[TASK.deleteOrphanedBlobsFull]?.length ?? 0).toBeGreaterThan(0);
-  });
+  }, 60_000);
 
   test("a writer mid-session (pack written, index not yet) survives maintenance and restores", async () => {
     const w = await open("writer");
@@ -160,7 +160,7 @@ describe("full maintenance, SafetyFull", () => {
     const fresh = await open("reader");
     expect(Buffer.from(await readTreeFile(fresh, snap.rootObjectId, "big.bin")).equals(Buffer.from(big))).toBe(true);
     expect((await verifyRepository(fresh, { readDataPercent: 100 })).problems).toEqual([]);
-  });
+  }, 60_000);
 });
 
 describe("full maintenance, SafetyNone", () => {
@@ -184,7 +184,7 @@ describe("full maintenance, SafetyNone", () => {
     expect(r.bytesFreed).toBeGreaterThanOrEqual(0);
     await expectSnapshotAIntact(fresh, a.rootObjectId);
     expect((await verifyRepository(fresh, { readDataPercent: 100 })).problems).toEqual([]);
-  });
+  }, 60_000);
 
   test("a referenced content that was marked deleted is undeleted by GC", async () => {
     const w = await open("writer");
@@ -199,7 +199,7 @@ describe("full maintenance, SafetyNone", () => {
     const fresh = await open("reader");
     expect((await fresh.contents.getContentInfo(a1)).deleted).toBe(false);
     await expectSnapshotAIntact(fresh, a.rootObjectId);
-  });
+  }, 60_000);
 
   test("GC refuses to delete anything when a snapshot cannot be walked", async () => {
     const w = await open("writer");
@@ -217,7 +217,7 @@ describe("full maintenance, SafetyNone", () => {
     await expect(maintain(m, "none")).rejects.toThrow(/snapshot-gc failed: .*(not found|verifying)/);
     const s = await readSchedule(m);
     expect(s.runs[TASK.snapshotGC][0].success).toBe(false);
-  });
+  }, 60_000);
 });
 
 describe("ownership, schedule and clock", () => {
@@ -234,7 +234,7 @@ describe("ownership, schedule and clock", () => {
     expect(p.full.enabled).toBe(false);
     expect(p.quick.enabled).toBe(false);
     expect((await m.manifests.find({ type: "maintenance" })).length).toBe(1);
-  });
+  }, 60_000);
 
   test("quick maintenance is a no-op for epoch repositories but moves the schedule", async () => {
     const w = await open("writer");
@@ -249,7 +249,7 @@ describe("ownership, schedule and clock", () => {
     const s = await readSchedule(m);
     expect(s.nextQuickMaintenance!.getTime()).toBe(clock.ms + HOUR);
     expect(s.nextFullMaintenance).toBeUndefined();
-  });
+  }, 60_000);
 
   test("refuses to run when the local clock is more than 5 minutes off the storage clock", async () => {
     const real = await openFilesystemStorage({ path: join(dir.path, "repo"), create: false });
@@ -257,7 +257,7 @@ describe("ownership, schedule and clock", () => {
     const m = await openTestRepository(real, PW, { hostname: "maint", username: "u", now: skewed });
     opened.push(m);
     await expect(runMaintenance(m, { mode: "full", owner: OWNER, safety: "none", now: skewed })).rejects.toBeInstanceOf(ClockSkewError);
-  });
+  }, 60_000);
 
   test("log cleanup keeps the newest logs within the retention limits", async () => {
     const m = await open();
@@ -271,5 +271,5 @@ describe("ownership, schedule and clock", () => {
     const left = (await listAll(st, "_log_")).map((x) => x.id).sort();
     expect(left.length).toBe(3);
     expect(left[0]).toContain("_log_20260301080002");
-  });
+  }, 60_000);
 });

@@ -49,7 +49,7 @@ describe("verifyRepository", () => {
     for await (const _ of (await open()).contents.iterateContents({})) n++;
     expect(r.contentsChecked).toBe(n);
     expect(r.bytesRead).toBeGreaterThan(F1.length + F2.length);
-  });
+  }, 60_000);
 
   test("a flipped byte inside a pack is reported with the content and pack", async () => {
     const { one, info } = await fixture();
@@ -63,7 +63,7 @@ describe("verifyRepository", () => {
     // 0%: only manifests are read, the damaged data content is not
     const r0 = await verifyRepository(await open(), { readDataPercent: 0 });
     expect(r0.problems).toEqual([]);
-  });
+  }, 60_000);
 
   test("a deleted pack blob is reported for every content and the snapshot using it", async () => {
     const { snap, one, info } = await fixture();
@@ -73,7 +73,7 @@ describe("verifyRepository", () => {
     expect(r.problems.some((p) => p.includes(`snapshot ${snap.manifestId}`) && p.includes("/one.bin") && p.includes(info.packBlobId))).toBe(true);
     // F2 was in the same pack: reported too, verification did not stop at the first problem
     expect(r.problems.length).toBeGreaterThanOrEqual(4);
-  });
+  }, 60_000);
 
   test("a truncated pack: entry range exceeds the blob", async () => {
     const { one, info } = await fixture();
@@ -81,7 +81,7 @@ describe("verifyRepository", () => {
     await st.putBlob(info.packBlobId, raw.subarray(0, info.packOffset + 10));
     const r = await verifyRepository(await open(), { readDataPercent: 0 });
     expect(r.problems.some((p) => p.includes(one) && p.includes("exceeds pack blob"))).toBe(true);
-  });
+  }, 60_000);
 
   test("a snapshot referencing a deleted content is reported", async () => {
     const { w, snap, one } = await fixture();
@@ -89,7 +89,7 @@ describe("verifyRepository", () => {
     await w.flush();
     const r = await verifyRepository(await open(), { readDataPercent: 0 });
     expect(r.problems).toEqual([expect.stringContaining(`snapshot ${snap.manifestId}: /one.bin: object ${one}: content ${one} is deleted`)]);
-  });
+  }, 60_000);
 
   test("sampling is deterministic per seed and proportional", async () => {
     await fixture();
@@ -99,5 +99,5 @@ describe("verifyRepository", () => {
     expect(a.bytesRead).toBe(b.bytesRead);
     const all = await verifyRepository(await open(), { readDataPercent: 100 });
     expect(a.contentsChecked).toBeLessThanOrEqual(all.contentsChecked);
-  });
+  }, 60_000);
 });
