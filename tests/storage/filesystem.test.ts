@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +10,9 @@ import { withRetention } from "../../lib/storage/locking.ts";
 import { StorageNotFoundError, listAll, type BlobStorage } from "../../lib/storage/types.ts";
 import { packId, runConformance } from "./conformance.ts";
 
+// Real MinIO/kopia processes on a shared 2-core machine: be generous with time, not with retries.
+setDefaultTimeout(120_000);
+
 let base: string;
 let n = 0;
 const fresh = () => join(base, `repo-${++n}`);
@@ -18,10 +21,10 @@ const roots = new WeakMap<BlobStorage, string>();
 
 beforeAll(async () => {
   base = await fsp.mkdtemp(join(tmpdir(), "corso-fs-storage-"));
-});
+}, 120_000);
 afterAll(async () => {
   await fsp.rm(base, { recursive: true, force: true });
-});
+}, 120_000);
 
 runConformance("filesystem", {
   async open() {

@@ -1,6 +1,6 @@
 // Layout interop with the real kopia 0.15 binary: kopia-created repositories (filesystem and S3
 // on MinIO) list identically through our storage, and blobs we write are seen by kopia.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as fsp from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,9 @@ import { ensureKopia } from "../../scripts/setup-tools.ts";
 import { startMinio, type MinioServer } from "../helpers/minio.ts";
 import { packId } from "./conformance.ts";
 
+// Real MinIO/kopia processes on a shared 2-core machine: be generous with time, not with retries.
+setDefaultTimeout(120_000);
+
 let kopia: string;
 let dir: string;
 let minio: MinioServer;
@@ -20,11 +23,11 @@ beforeAll(async () => {
   dir = await fsp.mkdtemp(join(tmpdir(), "corso-kopia-interop-"));
   minio = await startMinio();
   await minio.createBucket("interop");
-});
+}, 120_000);
 afterAll(async () => {
   await minio?.stop();
   await fsp.rm(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 function k(config: string, args: string[]): string {
   const r = Bun.spawnSync([kopia, "--config-file", config, "--log-dir", join(dir, "logs"), ...args], {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import * as fsp from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,13 +6,16 @@ import { openFilesystemStorage } from "../../lib/storage/filesystem.ts";
 import { isLockedBlobId, withRetention } from "../../lib/storage/locking.ts";
 import { BlobAlreadyExistsError, listAll } from "../../lib/storage/types.ts";
 
+// Real MinIO/kopia processes on a shared 2-core machine: be generous with time, not with retries.
+setDefaultTimeout(120_000);
+
 let dir: string;
 beforeAll(async () => {
   dir = await fsp.mkdtemp(join(tmpdir(), "corso-locking-"));
-});
+}, 120_000);
 afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 test("kopia's locked prefixes (spec §1.5)", () => {
   for (const id of ["p0123", "q0123", "n0123", "xn0_abc", "xs1_abc", "xr0_1_abc", "xe5", "xw1700000000", "kopia.repository", "kopia.repository.backup.x", "kopia.blobcfg"]) {

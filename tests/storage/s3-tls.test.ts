@@ -1,18 +1,21 @@
 // TLS options against a real MinIO serving HTTPS with a self-signed certificate.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { StorageError } from "../../lib/errors.ts";
 import { openS3Storage } from "../../lib/storage/s3.ts";
 import { startMinio, type MinioServer } from "../helpers/minio.ts";
+
+// Real MinIO/kopia processes on a shared 2-core machine: be generous with time, not with retries.
+setDefaultTimeout(120_000);
 
 let minio: MinioServer;
 
 beforeAll(async () => {
   minio = await startMinio({ tls: true });
   await minio.createBucket("tls");
-});
+}, 120_000);
 afterAll(async () => {
   await minio?.stop();
-});
+}, 120_000);
 
 test("self-signed certificate is refused by default with a one-line hint", async () => {
   let err: unknown;

@@ -1,5 +1,5 @@
 // S3 backend against a real MinIO server (started per file), plus a real HTTP fault proxy.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   DeleteObjectCommand,
   HeadObjectCommand,
@@ -21,6 +21,9 @@ import { freePort, startMinio, type MinioServer } from "../helpers/minio.ts";
 import { packId, runConformance } from "./conformance.ts";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy.ts";
 
+// Real MinIO/kopia processes on a shared 2-core machine: be generous with time, not with retries.
+setDefaultTimeout(120_000);
+
 let minio: MinioServer;
 let raw: S3Client;
 let n = 0;
@@ -41,12 +44,12 @@ beforeAll(async () => {
     forcePathStyle: true,
     credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
   });
-});
+}, 120_000);
 
 afterAll(async () => {
   raw?.destroy();
   await minio?.stop();
-});
+}, 120_000);
 
 async function rawKeys(bucket: string, prefix = ""): Promise<string[]> {
   const r = await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
@@ -312,14 +315,14 @@ describe("s3 credential chain", () => {
   beforeAll(async () => {
     saved = Object.fromEntries(KEYS.map((k) => [k, process.env[k]]));
     dir = await fsp.mkdtemp(join(tmpdir(), "corso-aws-"));
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const k of KEYS) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
     await fsp.rm(dir, { recursive: true, force: true });
-  });
+  }, 120_000);
   const clear = () => {
     for (const k of KEYS) delete process.env[k];
     process.env.AWS_CONFIG_FILE = join(dir, "no-config");
@@ -373,7 +376,7 @@ describe("s3 credential chain", () => {
 describe("s3 retries through a fault-injecting proxy", () => {
   let px: FaultProxy;
   let st: BlobStorage;
-  const retries: { operation: string; delayMs: number }[] = [];
+  const retries: { operation: string; delayMs: number; error?: unknown }[] = [];
 
   beforeAll(async () => {
     px = startFaultProxy(minio.endpoint);
@@ -381,15 +384,14 @@ describe("s3 retries through a fault-injecting proxy", () => {
       minio.options("conf", {
         prefix: "retry",
         endpoint: px.endpoint,
-        requestTimeoutMs: 400,
         retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 40, onRetry: (i) => retries.push(i) },
       }),
     );
-  });
+  }, 120_000);
   afterAll(async () => {
     await st?.close();
     await px?.stop();
-  });
+  }, 120_000);
   const fresh = () => {
     px.reset();
     retries.length = 0;
@@ -420,12 +422,26 @@ describe("s3 retries through a fault-injecting proxy", () => {
   });
 
   test("stalled request times out and is retried", async () => {
-    fresh();
-    px.inject([{ kind: "stall", ms: 1500 }]);
-    const m = await st.getMetadata("kopia.repository");
-    expect(m.length).toBe("after throttling".length);
-    expect(px.requests).toBe(2);
-    expect(retries.length).toBe(1);
+    // Own client with a short idle timeout; the stall is far longer than any honest delay here.
+    const quick = await openS3Storage(
+      minio.options("conf", {
+        prefix: "retry",
+        endpoint: px.endpoint,
+        requestTimeoutMs: 1500,
+        retry: { maxAttempts: 3, baseDelayMs: 10, onRetry: (i) => retries.push(i) },
+      }),
+    );
+    try {
+      fresh();
+      px.inject([{ kind: "stall", ms: 8000 }]);
+      const m = await quick.getMetadata("kopia.repository");
+      expect(m.length).toBe("after throttling".length);
+      expect(px.requests).toBe(2);
+      expect(retries.length).toBe(1);
+      expect(String((retries[0] as { error?: unknown }).error)).toMatch(/timed out/);
+    } finally {
+      await quick.close();
+    }
   });
 
   test("throttled listing pages are retried without losing or duplicating entries", async () => {
