@@ -49,6 +49,8 @@ interface Uploading {
   pack: PackBuilder;
   sealed: Uint8Array | undefined;
   done: Promise<void>;
+  /** False while waiting for an upload slot (not sealed yet). */
+  started: boolean;
   error?: unknown;
 }
 
@@ -308,7 +310,13 @@ export class ContentManagerImpl implements ContentManager {
     }
     const hash = contentIdToKey(contentId)!;
     const encrypted = this.crypter.encryptor.encrypt(payload, hash.subarray(hash.length - 16));
-    const pp = await this.pendingPack(prefix);
+    let pp: PackBuilder;
+    for (;;) {
+      pp = await this.pendingPack(prefix);
+      // A flush may have taken this pack between the await and now: never append to a sealed pack.
+      if (!this.flushing && this.pending.get(prefix) === pp) break;
+      await this.waitForFlush();
+    }
     if (previousWriteTime < 0) {
       const again = this.lookup(contentId);
       if (again && !again.info.deleted) return; // a concurrent call stored it meanwhile
@@ -334,10 +342,22 @@ export class ContentManagerImpl implements ContentManager {
 
   /** Seals and uploads a pack, keeping at most maxUploads in flight (back-pressure). */
   private async startUpload(pp: PackBuilder): Promise<void> {
-    while (this.uploading.size >= this.maxUploads) await Promise.race([...this.uploading].map((u) => u.done));
-    const u: Uploading = { pack: pp, sealed: pp.seal(this.crypter, this.config.indexVersion), done: Promise.resolve() };
+    // Registered synchronously so lookups and flush see the pack while it waits for a slot.
+    const u: Uploading = { pack: pp, sealed: undefined, done: Promise.resolve(), started: false };
     this.uploading.add(u);
+    let slot: Uploading[];
+    while ((slot = [...this.uploading].filter((x) => x.started)).length >= this.maxUploads) await Promise.race(slot.map((x) => x.done));
+    u.sealed = pp.seal(this.crypter, this.config.indexVersion);
+    u.started = true;
     u.done = this.upload(u);
+  }
+
+  private async drainUploads(): Promise<void> {
+    while (this.uploading.size > 0) {
+      const started = [...this.uploading].filter((x) => x.started);
+      if (started.length) await Promise.race(started.map((x) => x.done));
+      else await new Promise((r) => setTimeout(r, 0));
+    }
   }
 
   private async upload(u: Uploading): Promise<void> {
@@ -359,6 +379,7 @@ export class ContentManagerImpl implements ContentManager {
     for (const u of [...this.failed]) {
       this.failed = this.failed.filter((f) => f !== u);
       this.uploading.add(u);
+      u.started = true;
       u.done = this.upload(u);
       await u.done;
       if (u.error) throw u.error instanceof CorsoError ? u.error : new CorsoError("storage", `error writing pack ${u.pack.packBlobId}: ${(u.error as Error).message}`, { cause: u.error });
@@ -383,7 +404,12 @@ export class ContentManagerImpl implements ContentManager {
   private async deletePreexisting(ci: ContentInfo): Promise<void> {
     if (ci.deleted) return;
     const prefix = contentIdPrefix(ci.contentId) ? PACK_PREFIX_SPECIAL : PACK_PREFIX_REGULAR;
-    const pp = await this.pendingPack(prefix);
+    let pp: PackBuilder;
+    for (;;) {
+      pp = await this.pendingPack(prefix);
+      if (!this.flushing && this.pending.get(prefix) === pp) break;
+      await this.waitForFlush();
+    }
     pp.items.set(ci.contentId, { ...ci, deleted: true, timestampSeconds: this.contentWriteTime(ci.timestampSeconds) });
   }
 
@@ -409,8 +435,8 @@ export class ContentManagerImpl implements ContentManager {
   /** Writes every pending pack, then the index blob(s), then removes the session markers. */
   async flush(): Promise<void> {
     if (this.opts.readOnly) return;
-    await this.waitForFlush();
-    const p = this.doFlush();
+    while (this.flushing) await this.flushing.catch(() => {});
+    const p = this.doFlush(); // check-and-set in one synchronous step
     this.flushing = p;
     try {
       await p;
@@ -420,13 +446,13 @@ export class ContentManagerImpl implements ContentManager {
   }
 
   private async doFlush(): Promise<void> {
-    while (this.uploading.size > 0) await Promise.all([...this.uploading].map((u) => u.done));
+    await this.drainUploads();
     await this.throwIfUploadFailed();
     for (const [prefix, pp] of [...this.pending]) {
       this.pending.delete(prefix);
       await this.startUpload(pp);
     }
-    while (this.uploading.size > 0) await Promise.all([...this.uploading].map((u) => u.done));
+    await this.drainUploads();
     await this.throwIfUploadFailed();
     if (this.packIndexBuilder.size > 0) {
       const sid = this.sessionId || generateSessionId(this.now());

@@ -227,6 +227,24 @@ describe("content manager", () => {
     expect((await w2.contents.getContent(a)).length).toBe(100);
   });
 
+  test("concurrent writes, reads and flushes in one process lose nothing", async () => {
+    const { st, repo } = await memRepo();
+    repo.contents.config.maxPackSize = 64 * 1024;
+    const datas = Array.from({ length: 200 }, (_, i) => randomBytes(3000 + i * 37));
+    const ids = await Promise.all(
+      datas.map(async (d, i) => {
+        const id = await repo.contents.writeContent(d, { prefix: i % 3 ? "" : "k" });
+        expect(await repo.contents.getContent(id)).toEqual(d);
+        if (i % 17 === 0) await repo.contents.flush();
+        return id;
+      }),
+    );
+    await repo.contents.flush();
+    expect((await listAll(st, "s")).length).toBe(0);
+    const r = await openContentRepository(st, "pw", { readOnly: true });
+    for (let i = 0; i < ids.length; i++) expect(await r.contents.getContent(ids[i])).toEqual(datas[i]);
+  });
+
   test("read-only open refuses writes and never writes", async () => {
     const { st } = await memRepo();
     const n = st.puts.length;
