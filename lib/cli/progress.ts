@@ -46,8 +46,11 @@ export class Progress {
   async step<T>(text: string, fn: (update: (detail: string) => void) => Promise<T>): Promise<T> {
     if (this.o.hide) return fn(() => {});
     if (!this.o.tty) {
+      // Plain mode: one line per step, written once the step succeeded, so a failing command
+      // prints only its error line.
+      const r = await fn(() => {});
       this.write(text + "\n");
-      return fn(() => {});
+      return r;
     }
     const timer = setInterval(() => this.redraw(), 100);
     this.live = { text, timer, frame: 0 };

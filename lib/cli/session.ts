@@ -27,6 +27,16 @@ export async function loadConfigFile(ctx: CommandContext): Promise<ConfigFile> {
 }
 
 export async function openStorageFor(d: RepoDetails, create: boolean): Promise<BlobStorage> {
+  if (!create && d.storage.provider === "Filesystem") {
+    // kopia (and our filesystem backend) write `.shards` on open; a directory without the format
+    // blob is not a repository, so refuse before touching it.
+    const { existsSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    if (!existsSync(join(d.storage.path, "kopia.repository.f"))) {
+      const { RepositoryNotFoundError } = await import("../errors.ts");
+      throw new RepositoryNotFoundError(d.storage.path);
+    }
+  }
   const { openStorage } = await import("../storage/open.ts");
   return openStorage(toStorageConfig(d), { create });
 }

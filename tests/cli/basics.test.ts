@@ -1,11 +1,12 @@
 // Root behaviour through the compiled binary: --version, --help, env, group help, unknown
 // commands and flags (one line, exit 1), log files; and that help/version load no heavy module.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBinary, runCorso } from "../helpers/binary.ts";
 import { baseEnv, expectOneLineError, removeDir, tempDir } from "./helpers.ts";
 
+setDefaultTimeout(180_000);
 const root = tempDir("basics");
 const home = join(root, "home");
 const env = (extra: Record<string, string> = {}) => baseEnv(home, extra);
@@ -78,13 +79,13 @@ describe("root", () => {
     const cfg = join(root, "num.toml");
     const r = await runCorso(["repo", "init", "filesystem", "--path", join(root, "num-repo"), "--passphrase", "007", "--config-file", cfg], env());
     expect(r.code).toBe(0);
-    const bad = await runCorso(["repo", "connect", "filesystem", "--passphrase", "7", "--config-file", cfg], env());
+    const bad = await runCorso(["repo", "connect", "filesystem", "--path", join(root, "num-repo"), "--passphrase", "7", "--config-file", cfg], env());
     expectOneLineError(bad, "invalid repository password");
-    const ok = await runCorso(["repo", "connect", "filesystem", "--passphrase", "007", "--config-file", cfg], env());
+    const ok = await runCorso(["repo", "connect", "filesystem", "--path", join(root, "num-repo"), "--passphrase", "007", "--config-file", cfg], env());
     expect(ok.code).toBe(0);
     const dash = await runCorso(["repo", "init", "filesystem", "--path", join(root, "dash-repo"), "--passphrase", "-x-", "--config-file", cfg], env());
     expect(dash.code).toBe(0);
-    const dashOk = await runCorso(["repo", "connect", "filesystem", "--passphrase=-x-", "--config-file", cfg], env());
+    const dashOk = await runCorso(["repo", "connect", "filesystem", "--path", join(root, "dash-repo"), "--passphrase=-x-", "--config-file", cfg], env());
     expect(dashOk.code).toBe(0);
   });
 });

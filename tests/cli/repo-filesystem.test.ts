@@ -1,12 +1,13 @@
 // `corso repo …` on a filesystem repository, through the compiled binary: init/connect,
 // config file contents and modes, idempotent init, every bad input of issue #3 (one line, exit 1,
 // storage untouched), update-passphrase, maintenance (owner check, data removal) and verify.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBinary, runCorso } from "../helpers/binary.ts";
 import { baseEnv, expectOneLineError, removeDir, snapshotDir, stderrLines, tempDir } from "./helpers.ts";
 
+setDefaultTimeout(180_000);
 const root = tempDir("fs");
 const home = join(root, "home");
 const repoPath = join(root, "repo");
@@ -107,13 +108,13 @@ describe("repo connect filesystem", () => {
     const r = await runCorso(["repo", "connect", "filesystem", "--path", repoPath], env({ CORSO_PASSPHRASE: PASS }));
     expect(r.code).toBe(0);
     expect(stderrLines(r)).toEqual(["Connecting to repository", `Connected to repository at path ${repoPath}`]);
-    // path from the config file, passphrase from a flag
-    const r2 = await runCorso(["repo", "connect", "filesystem", "--passphrase", PASS], env());
+    // passphrase from a flag
+    const r2 = await runCorso(["repo", "connect", "filesystem", "--path", repoPath, "--passphrase", PASS], env());
     expect(r2.code).toBe(0);
     // passphrase from the config file (read-only key)
     const cfg = join(root, "withpass.toml");
     writeFileSync(cfg, `provider = 'Filesystem'\npath = '${repoPath}'\npassphrase = '${PASS}'\n`);
-    const r3 = await runCorso(["repo", "connect", "filesystem", "--config-file", cfg], env());
+    const r3 = await runCorso(["repo", "connect", "filesystem", "--path", repoPath, "--config-file", cfg], env());
     expect(r3.code).toBe(0);
     expect(readFileSync(cfg, "utf8")).toContain(`passphrase = '${PASS}'`);
   });
@@ -161,7 +162,7 @@ describe("repo connect filesystem", () => {
     mkdirSync(dirCfg);
     const r2 = await runCorso(["repo", "connect", "filesystem", "--path", repoPath, "--config-file", dirCfg], env({ CORSO_PASSPHRASE: PASS }));
     expectOneLineError(r2, `reading corso config file: ${dirCfg}: is a directory`);
-    const noext = await runCorso(["repo", "connect", "filesystem", "--config-file", join(root, "cfg")], env({ CORSO_PASSPHRASE: PASS }));
+    const noext = await runCorso(["repo", "connect", "filesystem", "--path", repoPath, "--config-file", join(root, "cfg")], env({ CORSO_PASSPHRASE: PASS }));
     expectOneLineError(noext, "config file requires an extension e.g. `toml`");
     expect(snapshotDir(repoPath)).toEqual(snap);
   });
@@ -188,9 +189,9 @@ describe("repo update-passphrase", () => {
     const u = await runCorso(["repo", "update-passphrase", "--new-passphrase", "new-pass", "--config-file", cfg], env({ CORSO_PASSPHRASE: "old-pass" }));
     expect(u.code).toBe(0);
     expect(stderrLines(u)).toContain("Updated repo password.");
-    const old = await runCorso(["repo", "connect", "filesystem", "--config-file", cfg], env({ CORSO_PASSPHRASE: "old-pass" }));
+    const old = await runCorso(["repo", "connect", "filesystem", "--path", p2, "--config-file", cfg], env({ CORSO_PASSPHRASE: "old-pass" }));
     expectOneLineError(old, "invalid repository password");
-    const ok = await runCorso(["repo", "connect", "filesystem", "--config-file", cfg], env({ CORSO_PASSPHRASE: "new-pass" }));
+    const ok = await runCorso(["repo", "connect", "filesystem", "--path", p2, "--config-file", cfg], env({ CORSO_PASSPHRASE: "new-pass" }));
     expect(ok.code).toBe(0);
   });
   test("without a config file", async () => {

@@ -1,13 +1,14 @@
 // `corso repo init|connect s3` against a real MinIO, through the compiled binary: Corso's
 // commands and messages, the config file, bad inputs (one line, exit 1, bucket untouched) and
 // object-lock retention flags.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBinary, runCorso } from "../helpers/binary.ts";
 import { startMinio, type MinioServer } from "../helpers/minio.ts";
 import { baseEnv, expectOneLineError, removeDir, stderrLines, tempDir } from "./helpers.ts";
 
+setDefaultTimeout(180_000);
 const root = tempDir("s3");
 const home = join(root, "home");
 const PASS = "s3-passphrase";

@@ -30,6 +30,8 @@ function upToDate(): boolean {
 let ready: Promise<string> | undefined;
 
 export function ensureBinary(): Promise<string> {
+  // CORSO_BINARY: test another build (a release binary, a cross-built one under emulation).
+  if (process.env.CORSO_BINARY) return Promise.resolve(process.env.CORSO_BINARY);
   ready ??= (async () => {
     mkdirSync(DIST, { recursive: true });
     for (;;) {

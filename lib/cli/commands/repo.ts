@@ -67,27 +67,25 @@ async function init(ctx: CommandContext, f: FlagValues, provider: Provider): Pro
   validateRetention(retention);
   const where = describeLocation(details);
   ctx.log.info("initializing repository", { provider, location: pii(where) });
-  ctx.progress.message("Initializing repository");
-  let storage: BlobStorage;
-  try {
-    storage = await openStorageFor(details, true);
-  } catch (e) {
-    throw wrapError("initializing repository: initializing storage", e, where);
-  }
-  let repoId: string;
-  let repo: { close(): Promise<void> } | undefined;
-  try {
-    const client = await clientIdentity(details);
-    const r = await initCorsoRepository(storage, details.passphrase, retention, client);
-    repo = r.repo;
-    repoId = r.repoId;
-    ctx.log.info("repository ready", { repoId, existed: r.existed });
-  } catch (e) {
-    await storage.close().catch(() => {});
-    if (e instanceof RepositoryAlreadyInitializedError) throw new CommandError(e.code, `initializing repository: ${e.message}`, { cause: e });
-    if (e instanceof UsageError) throw e;
-    throw wrapError("initializing repository", e, where);
-  }
+  const { repoId, repo, storage } = await ctx.progress.step("Initializing repository", async () => {
+    let st: BlobStorage;
+    try {
+      st = await openStorageFor(details, true);
+    } catch (e) {
+      throw wrapError("initializing repository: initializing storage", e, where);
+    }
+    try {
+      const client = await clientIdentity(details);
+      const r = await initCorsoRepository(st, details.passphrase, retention, client);
+      ctx.log.info("repository ready", { repoId: r.repoId, existed: r.existed });
+      return { repoId: r.repoId, repo: r.repo, storage: st };
+    } catch (e) {
+      await st.close().catch(() => {});
+      if (e instanceof RepositoryAlreadyInitializedError) throw new CommandError(e.code, `initializing repository: ${e.message}`, { cause: e });
+      if (e instanceof UsageError) throw e;
+      throw wrapError("initializing repository", e, where);
+    }
+  });
   await closeConnected(ctx, { repo, storage });
   if (details.storage.provider === "S3") info(`Initialized a S3 repository within bucket ${details.storage.bucket}.`);
   else info(`Initialized a repository at path ${details.storage.path}`);
