@@ -118,7 +118,7 @@ function deltaReply(env: DriveEnv, r: Req, d: DriveRec): Reply {
   const tok = r.q.get("token");
   const now = Date.now();
   const link = `${r.base}/drives/${d.id}/items/root/delta`;
-  if (tok === "latest") return ok({ "@odata.context": `${r.base}/$metadata#Collection(driveItem)`, value: [], "@odata.deltaLink": `${link}?token=${b64urlJson({ d: d.id, m: "c", off: 0, f: s.seq, s: s.seq, t: now, sel: parseSelect(r.q) } satisfies DriveDelta)}` });
+  if (tok === "latest") return ok({ "@odata.context": `${r.base}/$metadata#Collection(driveItem)`, value: [], "@odata.deltaLink": `${link}?token=${b64urlJson({ d: d.id, m: "c", off: -1, s: s.seq, t: now, sel: parseSelect(r.q) } satisfies DriveDelta)}` });
   let st: DriveDelta;
   if (tok) {
     const x = fromB64urlJson<DriveDelta>(tok);
