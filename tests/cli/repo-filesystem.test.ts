@@ -262,22 +262,60 @@ describe("repo maintenance", () => {
     expect(again.code).toBe(0);
   });
 
-  test("complete mode removes unreferenced data once margins pass (safety none)", async () => {
-    await writeUnreferencedData(mp, PASS, 300_000);
-    expect(packBlobs(mp).length).toBeGreaterThan(0);
-    // With full safety nothing young is removed.
-    const full = await runCorso(["repo", "maintenance", "--mode", "complete", "--config-file", cfg], env({ CORSO_PASSPHRASE: PASS }));
-    expect(full.code).toBe(0);
-    expect(packBlobs(mp).length).toBeGreaterThan(0);
-    for (let i = 0; i < 3 && packBlobs(mp).length > 0; i++) {
-      const r = await runCorso(
+  test("complete mode removes the data of a deleted snapshot once its margins pass", async () => {
+    const src = join(root, "snap-src");
+    mkdirSync(src);
+    const data = new Uint8Array(400_000);
+    crypto.getRandomValues(data.subarray(0, 65536));
+    for (let i = 65536; i < data.length; i += 65536) data.set(data.subarray(0, Math.min(65536, data.length - i)), i);
+    writeFileSync(join(src, "mail.eml"), data);
+    const { openStorage } = await import("../../lib/storage/open.ts");
+    const { openRepository } = await import("../../lib/repo/repository.ts");
+    const { snapshotDirectory, deleteSnapshot } = await import("../../lib/repo/snapshot/index.ts");
+    const withRepo = async (fn: (repo: any) => Promise<void>) => {
+      const st = await openStorage({ provider: "filesystem", path: mp }, { create: false });
+      const repo: any = await openRepository(st, PASS, { hostname: "test", username: "test" });
+      await fn(repo);
+      await repo.close();
+      await st.close();
+    };
+    let snapId = "";
+    await withRepo(async (repo) => {
+      snapId = (await snapshotDirectory(repo, src)).id;
+      await repo.flush();
+    });
+    expect(snapId).not.toBe("");
+    const packsWithData = packBlobs(mp);
+    expect(packsWithData.length).toBeGreaterThan(0);
+    const maint = (safety?: string) =>
+      runCorso(
         ["repo", "maintenance", "--mode", "complete", "--config-file", cfg, "--json"],
-        env({ CORSO_PASSPHRASE: PASS, CORSO_MAINTENANCE_SAFETY: "none" }),
+        env({ CORSO_PASSPHRASE: PASS, ...(safety ? { CORSO_MAINTENANCE_SAFETY: safety } : {}) }),
       );
+    // Referenced data survives maintenance, even without safety margins.
+    const keep = await maint("none");
+    expect(keep.code).toBe(0);
+    expect(JSON.parse(keep.stdout).mode).toBe("full");
+    for (const p of packsWithData) expect(packBlobs(mp)).toContain(p);
+
+    await withRepo(async (repo) => {
+      await deleteSnapshot(repo.manifests, snapId);
+      await repo.flush();
+    });
+    // With full safety margins nothing young is removed.
+    const full = await maint();
+    expect(full.code).toBe(0);
+    expect(JSON.parse(full.stdout).blobsDeleted).toBe(0);
+    for (const p of packsWithData) expect(packBlobs(mp)).toContain(p);
+    // Once the margins pass (safety none), the snapshot's data packs go.
+    let deleted = 0;
+    for (let i = 0; i < 3 && packsWithData.some((p) => packBlobs(mp).includes(p)); i++) {
+      const r = await maint("none");
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout).mode).toBe("full");
+      deleted += JSON.parse(r.stdout).blobsDeleted;
     }
-    expect(packBlobs(mp)).toEqual([]);
+    expect(packsWithData.filter((p) => packBlobs(mp).includes(p))).toEqual([]);
+    expect(deleted).toBeGreaterThan(0);
     const v = await runCorso(["repo", "verify", "--config-file", cfg], env({ CORSO_PASSPHRASE: PASS }));
     expect(v.code).toBe(0);
   });
