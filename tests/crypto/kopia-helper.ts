@@ -11,7 +11,7 @@ const SOURCE = join(import.meta.dir, "kopia-helper", "main.go");
 const GO_ENV = { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod -buildvcs=false -modcacherw", GOSUMDB: "off" };
 
 export interface HelperRequest {
-  op: "hash" | "encrypt" | "decrypt" | "compress" | "decompress" | "split" | "rand" | "kdf" | "hkdf" | "format-encrypt" | "format-decrypt";
+  op: "rabinkarp-polynomial" | "hash" | "encrypt" | "decrypt" | "compress" | "decompress" | "split" | "rand" | "kdf" | "hkdf" | "format-encrypt" | "format-decrypt";
   algo?: string;
   secret?: Uint8Array;
   key?: Uint8Array;

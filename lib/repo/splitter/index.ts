@@ -2,11 +2,13 @@
 import { UnsupportedAlgorithmError } from "../../errors.ts";
 import { BuzhashSplitter } from "./buzhash.ts";
 import { FixedSplitter } from "./fixed.ts";
+import { RabinKarpSplitter } from "./rabinkarp.ts";
 import type { Splitter } from "./types.ts";
 
 export type { Splitter } from "./types.ts";
 export { BuzhashSplitter } from "./buzhash.ts";
 export { FixedSplitter } from "./fixed.ts";
+export { RabinKarpSplitter } from "./rabinkarp.ts";
 
 /** kopia's splitter.DefaultAlgorithm; an empty config field means "FIXED" (object manager rule). */
 export const DEFAULT_SPLITTER = "DYNAMIC-4M-BUZHASH";
@@ -25,17 +27,12 @@ const FACTORIES = new Map<string, () => Splitter>();
 for (const [suffix, size] of Object.entries(SIZES)) {
   FACTORIES.set(`FIXED-${suffix}`, () => new FixedSplitter(size));
   FACTORIES.set(`DYNAMIC-${suffix}-BUZHASH`, () => new BuzhashSplitter(size));
+  FACTORIES.set(`DYNAMIC-${suffix}-RABINKARP`, () => new RabinKarpSplitter(size));
 }
 FACTORIES.set("FIXED", () => new FixedSplitter(4 << 20));
 FACTORIES.set("DYNAMIC", () => new BuzhashSplitter(4 << 20));
 
-/** Every name kopia registers, including the Rabin-Karp ones we can only name, not run. */
-export function knownSplitters(): string[] {
-  const rk = Object.keys(SIZES).map((s) => `DYNAMIC-${s}-RABINKARP`);
-  return [...FACTORIES.keys(), ...rk].sort();
-}
-
-/** Names createSplitter() can instantiate. */
+/** Every splitter name kopia v0.15 registers (all of them can be instantiated). */
 export function supportedSplitters(): string[] {
   return [...FACTORIES.keys()].sort();
 }
@@ -47,7 +44,6 @@ export function maxSegmentSize(name: string): number {
 
 export function createSplitter(name: string): Splitter {
   const f = FACTORIES.get(name);
-  // RABINKARP splitters are only needed to write with kopia's exact boundaries; readers never split.
   if (!f) throw new UnsupportedAlgorithmError("splitter", name);
   return f();
 }

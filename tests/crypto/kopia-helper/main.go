@@ -14,6 +14,8 @@ import (
 	"math/rand"
 	"os"
 
+	"github.com/chmduquesne/rollinghash/rabinkarp64"
+
 	"github.com/kopia/kopia/internal/crypto"
 	"github.com/kopia/kopia/internal/gather"
 	"github.com/kopia/kopia/repo/compression"
@@ -121,6 +123,18 @@ func handle(r request) (response, error) {
 			data = data[n:]
 		}
 		return response{Sizes: sizes}, nil
+
+	case "rabinkarp-polynomial":
+		// The polynomial kopia's RABINKARP splitters use (rabinkarp64.New() = RandomPolynomial(1)).
+		p, err := rabinkarp64.RandomPolynomial(1)
+		if err != nil {
+			return response{}, err
+		}
+		out := make([]byte, 8)
+		for i := 0; i < 8; i++ {
+			out[i] = byte(uint64(p) >> (56 - 8*i))
+		}
+		return response{Out: out}, nil
 
 	case "rand":
 		b := make([]byte, r.N)

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { BUZHASH_TABLE } from "../../../lib/repo/splitter/buzhash-table.ts";
+import { RABINKARP_POLYNOMIAL } from "../../../lib/repo/splitter/rabinkarp.ts";
 import {
-  BuzhashSplitter, createSplitter, DEFAULT_SPLITTER, FixedSplitter, knownSplitters, supportedSplitters, type Splitter,
+  BuzhashSplitter, createSplitter, DEFAULT_SPLITTER, FixedSplitter, RabinKarpSplitter, supportedSplitters, type Splitter,
 } from "../../../lib/repo/splitter/index.ts";
 import { UnsupportedAlgorithmError } from "../../../lib/errors.ts";
 import { kopia, kopia1 } from "../../crypto/kopia-helper.ts";
@@ -111,6 +112,11 @@ describe("splitters", () => {
     { name: "buzhash 2048", make: () => new BuzhashSplitter(2048), count: 1924, avg: 2598, min: 1024, max: 4096 },
     { name: "buzhash 32768", make: () => new BuzhashSplitter(32768), count: 112, avg: 44642, min: 16413, max: 65536 },
     { name: "buzhash 65536", make: () => new BuzhashSplitter(65536), count: 57, avg: 87719, min: 32932, max: 131072 },
+    { name: "rabinkarp 32", make: () => new RabinKarpSplitter(32), count: 124108, avg: 40, min: 16, max: 64 },
+    { name: "rabinkarp 1024", make: () => new RabinKarpSplitter(1024), count: 3771, avg: 1325, min: 512, max: 2048 },
+    { name: "rabinkarp 2048", make: () => new RabinKarpSplitter(2048), count: 1887, avg: 2649, min: 1028, max: 4096 },
+    { name: "rabinkarp 32768", make: () => new RabinKarpSplitter(32768), count: 121, avg: 41322, min: 16896, max: 65536 },
+    { name: "rabinkarp 65536", make: () => new RabinKarpSplitter(65536), count: 53, avg: 94339, min: 35875, max: 131072 },
   ];
 
   for (const tc of CASES) {
@@ -148,7 +154,8 @@ describe("splitters", () => {
     mixed.set(seed5, 0);
     mixed.set(seed5.subarray(0, 3_000_000), 5_000_000); // duplicated region re-synchronises
     mixed.set(pseudoRandom(4_000_000, 8), 8_000_000);
-    const names = ["DYNAMIC-128K-BUZHASH", "DYNAMIC-1M-BUZHASH", "DYNAMIC-4M-BUZHASH", "DYNAMIC", "FIXED-128K", "FIXED"];
+    const names = ["DYNAMIC-128K-BUZHASH", "DYNAMIC-1M-BUZHASH", "DYNAMIC-4M-BUZHASH", "DYNAMIC", "FIXED-128K", "FIXED",
+      "DYNAMIC-128K-RABINKARP", "DYNAMIC-2M-RABINKARP"];
     const res = await kopia(names.map((algo) => ({ op: "split" as const, algo, data: mixed })));
     names.forEach((name, i) => {
       expect(res[i].err).toBeUndefined();
@@ -158,17 +165,23 @@ describe("splitters", () => {
     });
   });
 
-  test("names: every kopia name is known, rabin-karp is refused clearly", () => {
+  test("rabin-karp uses the polynomial kopia derives (RandomPolynomial(1))", async () => {
+    const p = await kopia1({ op: "rabinkarp-polynomial" });
+    expect(RABINKARP_POLYNOMIAL.toString(16).padStart(16, "0")).toBe(Buffer.from(p.out).toString("hex"));
+  });
+
+  test("names: every kopia v0.15 splitter name, unknown ones refused clearly", () => {
     expect(DEFAULT_SPLITTER).toBe("DYNAMIC-4M-BUZHASH");
-    expect(knownSplitters().length).toBe(23);
-    expect(supportedSplitters().length).toBe(16);
+    expect(supportedSplitters().length).toBe(23);
+    expect(createSplitter("DYNAMIC-8M-RABINKARP").maxSegmentSize).toBe(16 << 20);
     const d = createSplitter("DYNAMIC");
     expect([d.minSegmentSize, d.maxSegmentSize]).toEqual([2 << 20, 8 << 20]);
     const f = createSplitter("FIXED-512K");
     expect([f.minSegmentSize, f.maxSegmentSize]).toEqual([512 << 10, 512 << 10]);
-    expect(() => createSplitter("DYNAMIC-4M-RABINKARP")).toThrow(UnsupportedAlgorithmError);
+    expect(() => createSplitter("DYNAMIC-4M-ADLER")).toThrow(UnsupportedAlgorithmError);
     expect(() => createSplitter("DYNAMIC-3M-BUZHASH")).toThrow('unsupported splitter algorithm "DYNAMIC-3M-BUZHASH"');
     expect(() => new BuzhashSplitter(1000)).toThrow(RangeError);
+    expect(() => new RabinKarpSplitter(1000)).toThrow(RangeError);
   });
 
   test("empty input never cuts and leaves state unchanged", () => {
