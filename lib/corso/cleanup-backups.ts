@@ -4,6 +4,7 @@
 // assist backups superseded by a newer backup for the same reason. Only manifests are deleted;
 // kopia's snapshot GC then frees the data.
 import { CorsoError, errorMessage } from "../errors.ts";
+import { runMaintenance, type MaintenanceOptions, type MaintenanceReport } from "../repo/maintenance/index.ts";
 
 export const DEFAULT_CLEANUP_BUFFER_MS = 7 * 24 * 3600 * 1000;
 
@@ -204,4 +205,39 @@ export async function cleanupOrphanedBackups(
     await opts.contents?.flush();
   }
   return { deleted: unique, assistDeleted: assist };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corso's RepoMaintenance (wrapper.go): cleanup first (full mode only; a failure there is
+// recorded, not fatal), then kopia-compatible maintenance.
+
+export interface CorsoMaintenanceReport extends MaintenanceReport {
+  cleanup?: CleanupResult;
+  /** Set when the pre-maintenance cleanup failed (maintenance still ran). */
+  cleanupError?: string;
+}
+
+export async function corsoRepoMaintenance(
+  repo: { manifests: CleanupManifests; contents: { flush(): Promise<void> } },
+  opts: MaintenanceOptions & { cleanupBufferMs?: number },
+): Promise<CorsoMaintenanceReport> {
+  let cleanup: CleanupResult | undefined;
+  let cleanupError: string | undefined;
+  if (opts.mode === "full") {
+    try {
+      cleanup = await cleanupOrphanedBackups(repo.manifests, {
+        bufferMs: opts.cleanupBufferMs,
+        now: opts.now,
+        onProgress: opts.onProgress,
+        contents: repo.contents,
+      });
+    } catch (e) {
+      cleanupError = `cleaning up failed backups, some space may not be freed: ${errorMessage(e)}`;
+      opts.onProgress?.(cleanupError);
+    }
+  }
+  const report: CorsoMaintenanceReport = await runMaintenance(repo, opts);
+  if (cleanup) report.cleanup = cleanup;
+  if (cleanupError) report.cleanupError = cleanupError;
+  return report;
 }

@@ -108,6 +108,7 @@ export async function writeSnapshot(
   tree: Tree,
   src: { host: string; user: string; path: string },
   when: Date,
+  extraLabels: Record<string, string> = {},
 ): Promise<{ manifestId: string; rootObjectId: string }> {
   const mtime = when.toISOString();
   let files = 0;
@@ -163,7 +164,7 @@ export async function writeSnapshot(
       summ: { size: root.size, files: root.files, symlinks: 0, dirs: root.dirs, maxTime: mtime, numFailed: 0 },
     },
   };
-  const manifestId = await repo.manifests.put({ type: "snapshot", hostname: src.host, username: src.user, path: src.path }, payload);
+  const manifestId = await repo.manifests.put({ type: "snapshot", hostname: src.host, username: src.user, path: src.path, ...extraLabels }, payload);
   await repo.manifests.flush();
   await repo.flush();
   return { manifestId, rootObjectId: root.obj };
