@@ -315,7 +315,11 @@ export class SimServer {
         async pull(ctrl) {
           if (pos >= end) return ctrl.close();
           const n = Math.min(CHUNK, end - pos, Math.max(1, cutAt - sent));
-          if (sent >= cutAt) return ctrl.error(new Error("connection reset (simulated)"));
+          if (sent >= cutAt) {
+            // Let the bytes already queued reach the socket first, so the client sees a torn body, not a 500.
+            await sleep(10);
+            return ctrl.error(new Error("connection reset (simulated)"));
+          }
           const chunk = src.read(pos, pos + n);
           await sleep(slow + (lat.perKbMs * n) / 1024);
           pos += n;
@@ -346,8 +350,10 @@ export class SimServer {
       const body = new ReadableStream<Uint8Array>({
         async pull(ctrl) {
           if (pos >= cut) {
-            if (cut < b.length) ctrl.error(new Error("connection reset (simulated)"));
-            else ctrl.close();
+            if (cut < b.length) {
+              await sleep(10);
+              ctrl.error(new Error("connection reset (simulated)"));
+            } else ctrl.close();
             return;
           }
           await sleep(delay);
