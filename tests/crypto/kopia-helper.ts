@@ -61,9 +61,11 @@ export function ensureKopiaHelper(): string {
       copyFileSync(join(modDir, "go.sum"), join(dir, "go.sum"));
       copyFileSync(SOURCE, join(dir, "main.go"));
       mkdirSync(BIN_DIR, { recursive: true });
-      const r = Bun.spawnSync(["go", "build", "-o", bin + ".tmp", "."], { cwd: dir, env: GO_ENV });
+      // Per-process temp name: concurrent test processes may build at the same time.
+      const tmp = `${bin}.${process.pid}.tmp`;
+      const r = Bun.spawnSync(["go", "build", "-o", tmp, "."], { cwd: dir, env: GO_ENV });
       if (r.exitCode !== 0) throw new Error(`building kopia-helper failed: ${r.stderr}`);
-      renameSync(bin + ".tmp", bin);
+      renameSync(tmp, bin);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
