@@ -139,7 +139,8 @@ interface StorageClassRule {
 
 class S3Storage implements BlobStorage {
   readonly displayName: string;
-  private readonly client: S3Client;
+  private client: S3Client;
+  private region: string;
   private readonly retry: Required<Omit<S3RetryOptions, "onRetry">> & Pick<S3RetryOptions, "onRetry">;
   private storageClasses: StorageClassRule[] = [];
 
@@ -147,7 +148,7 @@ class S3Storage implements BlobStorage {
     readonly bucket: string,
     readonly prefix: string,
     readonly endpoint: string,
-    opts: S3Options,
+    private readonly opts: S3Options,
   ) {
     this.displayName = `s3://${bucket}/${prefix}`;
     this.retry = {
@@ -156,20 +157,28 @@ class S3Storage implements BlobStorage {
       maxDelayMs: opts.retry?.maxDelayMs ?? 10_000,
       onRetry: opts.retry?.onRetry,
     };
+    this.region = opts.region || process.env.AWS_REGION || "us-east-1";
+    this.client = this.makeClient(this.region);
+  }
+
+  private makeClient(region: string): S3Client {
+    const { opts, endpoint } = this;
     const isAws = endpoint === DEFAULT_S3_ENDPOINT || /(^|\.)amazonaws\.com(\.cn)?$/.test(endpoint.replace(/:\d+$/, ""));
     const keepAlive = { keepAlive: true, maxSockets: 64 };
     const credentials =
       opts.accessKeyId && opts.secretAccessKey
         ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey, sessionToken: opts.sessionToken || undefined }
         : fromNodeProviderChain(opts.profile ? { profile: opts.profile } : {});
-    this.client = new S3Client({
-      region: opts.region || process.env.AWS_REGION || "us-east-1",
+    return new S3Client({
+      region,
       // For AWS proper let the SDK build virtual-hosted regional URLs; anything else
       // (MinIO, Ceph, …) gets path-style requests against exactly the given host.
       endpoint: endpoint === DEFAULT_S3_ENDPOINT ? undefined : `${opts.doNotUseTLS ? "http" : "https"}://${endpoint}`,
       tls: !opts.doNotUseTLS,
       forcePathStyle: !isAws,
-      followRegionRedirects: isAws && !opts.region,
+      // Without an explicit region the bucket's region is learnt at open (checkBucket); this
+      // lets the SDK cope with AWS redirects until then.
+      followRegionRedirects: !opts.region,
       credentials,
       // Retries are ours (withRetry) so they cover reading response bodies too.
       maxAttempts: 1,
@@ -185,6 +194,14 @@ class S3Storage implements BlobStorage {
         socketTimeout: opts.requestTimeoutMs ?? 60_000,
       }),
     });
+  }
+
+  /** Switches to the bucket's real region (signatures are region-bound). */
+  private useRegion(region: string | undefined): void {
+    if (!region || region === this.region || this.opts.region) return;
+    this.client.destroy();
+    this.region = region;
+    this.client = this.makeClient(region);
   }
 
   private key(id: string): string {
@@ -261,12 +278,19 @@ class S3Storage implements BlobStorage {
   async checkBucket(): Promise<void> {
     try {
       // Few attempts: an unreachable endpoint should fail fast at open.
-      await this.withRetry("HeadBucket", () => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })), Math.min(3, this.retry.maxAttempts));
+      const head = () => this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      const r = await this.withRetry("HeadBucket", head, Math.min(3, this.retry.maxAttempts));
+      this.useRegion(r.BucketRegion);
       return;
     } catch (e) {
       const status = httpStatus(e);
       if (status === 404 || errName(e) === "NotFound" || errName(e) === "NoSuchBucket") {
         throw new StorageError(`bucket "${this.bucket}" does not exist at ${this.endpoint} (Corso does not create buckets)`, { cause: e });
+      }
+      const expected = /expecting '([a-z0-9-]+)'/.exec(errorMessage(e))?.[1];
+      if (errName(e) === "AuthorizationHeaderMalformed" && expected && expected !== this.region && !this.opts.region) {
+        this.useRegion(expected);
+        return this.checkBucket();
       }
       if (status === 301 || errName(e) === "PermanentRedirect") {
         throw new StorageError(`bucket "${this.bucket}" is in another region: pass the bucket's region`, { cause: e });

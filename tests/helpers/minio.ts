@@ -62,8 +62,8 @@ async function writeSelfSignedCert(dir: string): Promise<void> {
   if (r.exitCode !== 0) throw new Error(`openssl failed: ${r.stderr.toString().trim()}`);
 }
 
-/** Starts MinIO; with `tls` it serves HTTPS with a fresh self-signed certificate. */
-export async function startMinio(opts?: { tls?: boolean }): Promise<MinioServer> {
+/** Starts MinIO; with `tls` it serves HTTPS with a fresh self-signed certificate; `region` sets MINIO_REGION. */
+export async function startMinio(opts?: { tls?: boolean; region?: string }): Promise<MinioServer> {
   const bin = minioBinary();
   const accessKey = "corsotest";
   const secretKey = "corsotest-secret-" + crypto.randomUUID().slice(0, 8);
@@ -88,6 +88,7 @@ export async function startMinio(opts?: { tls?: boolean }): Promise<MinioServer>
           MINIO_BROWSER: "off",
           MINIO_UPDATE: "off",
           MINIO_CI_CD: "1",
+          ...(opts?.region ? { MINIO_REGION: opts.region } : {}),
         },
         stdout: "ignore",
         stderr: "pipe",
@@ -99,7 +100,7 @@ export async function startMinio(opts?: { tls?: boolean }): Promise<MinioServer>
       const admin = new S3Client({
         endpoint: `${scheme}://${endpoint}`,
         requestHandler: opts?.tls ? new NodeHttpHandler({ httpsAgent: new HttpsAgent({ rejectUnauthorized: false }) }) : undefined,
-        region: "us-east-1",
+        region: opts?.region ?? "us-east-1",
         forcePathStyle: true,
         credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
       });
