@@ -58,6 +58,36 @@ export function compress(name: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** compress() off the JS thread where the codec allows (zstd, gzip, deflate); same output format. */
+export async function compressAsync(name: string, data: Uint8Array): Promise<Uint8Array> {
+  const id = compressorHeaderId(name);
+  const codec = CODECS[id];
+  const body = codec.compressAsync ? await codec.compressAsync(data) : codec.compress(data);
+  const out = new Uint8Array(COMPRESSION_HEADER_SIZE + body.length);
+  new DataView(out.buffer).setUint32(0, id);
+  out.set(body, COMPRESSION_HEADER_SIZE);
+  return out;
+}
+
+/** decompress() off the JS thread where the codec allows; same checks and errors. */
+export async function decompressAsync(data: Uint8Array, expectedHeaderId?: number): Promise<Uint8Array> {
+  const id = checkedHeader(data, expectedHeaderId);
+  const codec = CODECS[id];
+  const body = data.subarray(COMPRESSION_HEADER_SIZE);
+  return codec.decompressAsync ? codec.decompressAsync(body) : codec.decompress(body);
+}
+
+function checkedHeader(data: Uint8Array, expectedHeaderId?: number): number {
+  const id = compressionHeaderOf(data);
+  if (expectedHeaderId !== undefined && id !== expectedHeaderId) {
+    throw new CorruptDataError(
+      `invalid compression header: expected 0x${expectedHeaderId.toString(16)}, got 0x${id.toString(16)}`,
+    );
+  }
+  compressorName(id); // throws UnsupportedAlgorithmError naming the header
+  return id;
+}
+
 /** Reads the header ID of a compressed payload. */
 export function compressionHeaderOf(data: Uint8Array): number {
   if (data.length < COMPRESSION_HEADER_SIZE) {
@@ -71,12 +101,6 @@ export function compressionHeaderOf(data: Uint8Array): number {
  * index entry's compressionHeaderID) a mismatch is corruption, as in kopia's Decompress.
  */
 export function decompress(data: Uint8Array, expectedHeaderId?: number): Uint8Array {
-  const id = compressionHeaderOf(data);
-  if (expectedHeaderId !== undefined && id !== expectedHeaderId) {
-    throw new CorruptDataError(
-      `invalid compression header: expected 0x${expectedHeaderId.toString(16)}, got 0x${id.toString(16)}`,
-    );
-  }
-  compressorName(id); // throws UnsupportedAlgorithmError naming the header
+  const id = checkedHeader(data, expectedHeaderId);
   return CODECS[id].decompress(data.subarray(COMPRESSION_HEADER_SIZE));
 }

@@ -8,6 +8,22 @@ import { checkZstdFrames } from "./zstd-frames.ts";
 export interface Codec {
   compress(data: Uint8Array): Uint8Array;
   decompress(data: Uint8Array): Uint8Array;
+  /** Off-thread variants (libuv pool), so compression can overlap hashing/encryption/uploads. */
+  compressAsync?(data: Uint8Array): Promise<Uint8Array>;
+  decompressAsync?(data: Uint8Array): Promise<Uint8Array>;
+}
+
+type ZlibAsync = (buf: Uint8Array, opts: object, cb: (err: Error | null, out: Buffer) => void) => void;
+
+function promisified(f: ZlibAsync, opts: object, kind?: string): (d: Uint8Array) => Promise<Uint8Array> {
+  return (d) =>
+    new Promise((resolve, reject) =>
+      f(d, opts, (err, out) => {
+        if (!err) return resolve(u8(out));
+        if (!kind) return reject(err);
+        reject(new CorruptDataError(`${kind}: corrupt compressed data (${err.message})`, { cause: err }));
+      }),
+    );
 }
 
 const u8 = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -21,11 +37,18 @@ function guard(kind: string, f: () => Buffer): Uint8Array {
 }
 
 export function zstdCodec(level: number): Codec {
+  const opts = { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } };
+  const unzstd = promisified(zlib.zstdDecompress as unknown as ZlibAsync, {}, "zstd");
   return {
-    compress: (d) => u8(zlib.zstdCompressSync(d, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } })),
+    compress: (d) => u8(zlib.zstdCompressSync(d, opts)),
     decompress: (d) => {
       checkZstdFrames(d);
       return guard("zstd", () => zlib.zstdDecompressSync(d));
+    },
+    compressAsync: promisified(zlib.zstdCompress as unknown as ZlibAsync, opts),
+    decompressAsync: async (d) => {
+      checkZstdFrames(d);
+      return unzstd(d);
     },
   };
 }
@@ -34,6 +57,8 @@ export function gzipCodec(level: number): Codec {
   return {
     compress: (d) => u8(zlib.gzipSync(d, { level })),
     decompress: (d) => guard("gzip", () => zlib.gunzipSync(d)),
+    compressAsync: promisified(zlib.gzip as unknown as ZlibAsync, { level }),
+    decompressAsync: promisified(zlib.gunzip as unknown as ZlibAsync, {}, "gzip"),
   };
 }
 
@@ -41,5 +66,7 @@ export function deflateCodec(level: number): Codec {
   return {
     compress: (d) => u8(zlib.deflateRawSync(d, { level })),
     decompress: (d) => guard("deflate", () => zlib.inflateRawSync(d)),
+    compressAsync: promisified(zlib.deflateRaw as unknown as ZlibAsync, { level }),
+    decompressAsync: promisified(zlib.inflateRaw as unknown as ZlibAsync, {}, "deflate"),
   };
 }

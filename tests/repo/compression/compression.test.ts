@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  compress, compressionHeaderOf, compressorHeaderId, compressorName, decompress, DEFAULT_COMPRESSOR, HEADER_IDS,
+  compress, compressAsync, compressionHeaderOf, decompressAsync, compressorHeaderId, compressorName, decompress, DEFAULT_COMPRESSOR, HEADER_IDS,
   supportedCompressors,
 } from "../../../lib/repo/compression/index.ts";
 import { crc32c } from "../../../lib/repo/compression/crc32c.ts";
@@ -147,6 +147,23 @@ describe("our compressors", () => {
         expect(sha(decompress(c))).toBe(sha(data));
       }
     }
+  }, 120_000);
+
+  test("async variants produce the same format and the same errors", async () => {
+    const data = mixedInput();
+    for (const name of WRITABLE) {
+      const c = await compressAsync(name, data);
+      expect(compressionHeaderOf(c)).toBe(compressorHeaderId(name));
+      expect(sha(decompress(c))).toBe(sha(data));
+      expect(sha(await decompressAsync(compress(name, data), compressorHeaderId(name)))).toBe(sha(data));
+    }
+    for (const f of ["small.zstd.bin", "small.gzip.bin", "small.deflate-default.bin", "small.s2-default.bin", "small.lz4.bin"]) {
+      const good = fixture(f);
+      expect(sha(await decompressAsync(good))).toBe(sha(decompress(good)));
+      await expect(decompressAsync(good.subarray(0, good.length - 5))).rejects.toBeInstanceOf(CorruptDataError);
+    }
+    await expect(decompressAsync(new Uint8Array([0, 0, 0x16, 0]))).rejects.toBeInstanceOf(UnsupportedAlgorithmError);
+    await expect(compressAsync("lz4", data)).rejects.toBeInstanceOf(UnsupportedAlgorithmError);
   }, 120_000);
 
   test("compressible data actually shrinks (zstd, s2, gzip, deflate)", () => {
