@@ -342,6 +342,15 @@ describe("s3 credential chain", () => {
     expect(e.message).toMatch(/invalid S3 credentials.*SignatureDoesNotMatch/);
   });
 
+  test("no credentials anywhere: one-line hint naming the options", async () => {
+    clear(); // env keys gone, no shared files; metadata endpoints disabled in beforeAll
+    const e = await errorOf(openS3Storage(noKeys()));
+    expect(e).toBeInstanceOf(StorageError);
+    expect(e.message).toBe(
+      "cannot open S3 storage: no S3 credentials found (set --aws-access-key/--aws-secret-access-key, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)",
+    );
+  });
+
   test("explicit keys win over the environment", async () => {
     clear();
     process.env.AWS_ACCESS_KEY_ID = "env-user";
