@@ -32,7 +32,7 @@ export function driveJson(s: Store, d: DriveRec): GraphObject {
     webUrl: d.webUrl,
     driveType: d.driveType,
     createdBy: { user: { displayName: "System Account" } },
-    lastModifiedBy: { user: { displayName: "System Account" } },
+    lastModifiedBy: d.owner.user ? d.owner : { user: { displayName: "System Account" } },
     owner: d.owner,
     quota: { deleted: 0, remaining: 1099511627776 - used, state: "normal", total: 1099511627776, used },
   };

@@ -92,6 +92,10 @@ function listFolders(env: ExchangeEnv, r: Req, kind: ContainerKind, parent: Cont
   };
   walk(parent);
   let objs = all.map((c) => folderJson(env, c));
+  if (kind === "calendar") {
+    const u = s.users.get(parent.userId)!;
+    objs = objs.map((o) => ({ "@odata.id": `${r.base}/users('${u.id}@${s.tenantId}')/calendars('${o.id}')`, ...o }));
+  }
   const f = r.q.get("$filter");
   if (f) {
     const flt = parseFilter(f);

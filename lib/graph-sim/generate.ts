@@ -183,6 +183,7 @@ export function genEvent(ctx: GenCtx, id: string, index: number): GraphObject {
   const endMs = allDay ? startMs + 86_400_000 : startMs + (1 + Math.floor(r() * 3)) * 1_800_000;
   const ck = changeKeyFor(ctx.seed, id, 0);
   const subject = sentence(r, 2 + Math.floor(r() * 3));
+  const room = `Conf Room ${1 + (index % 40)}`;
   const text = sentence(r, 10 + Math.floor(r() * 20)) + ".";
   const attendees = ctx.people.slice(0, Math.floor(r() * Math.min(3, ctx.people.length + 1))).map((p) => ({
     type: "required",
@@ -227,8 +228,8 @@ export function genEvent(ctx: GenCtx, id: string, index: number): GraphObject {
     body: { contentType: "html", content: `<html><head></head><body><p>${text}</p></body></html>` },
     start: { dateTime: graphDateTime(startMs), timeZone: "UTC" },
     end: { dateTime: graphDateTime(endMs), timeZone: "UTC" },
-    location: { displayName: "", locationType: "default", uniqueIdType: "unknown", address: {}, coordinates: {} },
-    locations: [],
+    location: { displayName: room, locationType: "default", uniqueId: room, uniqueIdType: "private", address: {}, coordinates: {} },
+    locations: [{ displayName: room, locationType: "default", uniqueIdType: "unknown", address: {}, coordinates: {} }],
     recurrence: null,
     attendees,
     organizer: { emailAddress: { name: ctx.userName, address: ctx.userAddress } },

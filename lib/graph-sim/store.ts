@@ -479,7 +479,7 @@ export class Store {
       lastModifiedDateTime: rootCreated,
       deleted: false,
       seq: this.nextSeq(),
-      createdBy: { displayName: "System Account" },
+      createdBy: (d.owner.user as DriveItemRec["createdBy"] | undefined) ?? { displayName: "System Account" },
     };
     drive.items.set(rootId, root);
     this.driveItemIndex.set(rootId, d.id);
