@@ -41,6 +41,10 @@ export function startFaultProxy(upstream: string): FaultProxy {
   let plan: Fault[] = [];
   let onlyMethod: string | undefined;
   const log: ProxiedRequest[] = [];
+  // Stalled handlers end early when the proxy stops, so nothing outlives the test.
+  let isStopped = false;
+  let markStopped!: () => void;
+  const stopped = new Promise<void>((r) => (markStopped = r));
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -54,7 +58,10 @@ export function startFaultProxy(upstream: string): FaultProxy {
       if (fault?.kind === "slowdown") return s3Error(503, "SlowDown", "Please reduce your request rate.");
       if (fault?.kind === "internal") return s3Error(500, "InternalError", "We encountered an internal error. Please try again.");
       if (fault?.kind === "status") return s3Error(fault.status, fault.code, "injected");
-      if (fault?.kind === "stall") await Bun.sleep(fault.ms);
+      if (fault?.kind === "stall") {
+        await Promise.race([Bun.sleep(fault.ms), stopped]);
+        if (isStopped) return s3Error(503, "ServiceUnavailable", "proxy stopped");
+      }
       const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
       const up = await fetch(`http://${upstream}${url.pathname}${url.search}`, {
         method: req.method,
@@ -104,6 +111,8 @@ export function startFaultProxy(upstream: string): FaultProxy {
       log.length = 0;
     },
     async stop() {
+      isStopped = true;
+      markStopped();
       await server.stop(true);
     },
   };

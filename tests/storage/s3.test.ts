@@ -436,13 +436,13 @@ describe("s3 retries through a fault-injecting proxy", () => {
       minio.options("conf", {
         prefix: "retry",
         endpoint: px.endpoint,
-        requestTimeoutMs: 1500,
+        requestTimeoutMs: 2500,
         retry: { maxAttempts: 3, baseDelayMs: 10, onRetry: (i) => retries.push(i) },
       }),
     );
     try {
       fresh();
-      px.inject([{ kind: "stall", ms: 8000 }]);
+      px.inject([{ kind: "stall", ms: 30_000 }]);
       const m = await quick.getMetadata("kopia.repository");
       expect(m.length).toBe("after throttling".length);
       expect(px.requests).toBe(2);
