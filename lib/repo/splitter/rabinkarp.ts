@@ -96,14 +96,25 @@ export class RabinKarpSplitter implements Splitter {
     const end = room < n - i ? i + room : n;
     const mask = this.mask;
     const start = i;
-    for (; i < end; i++) {
-      const o = i >= WINDOW ? b[i - WINDOW] : hist[i];
+    // While i < 64 the outgoing byte is still in `hist`; split loops keep the hot one branch-free.
+    for (; i < end && i < WINDOW; i++) {
+      const o = hist[i];
       lo ^= outLo[o];
       hi ^= outHi[o];
       const idx = hi >>> 13;
       hi = (hi << 8) | (lo >>> 24);
       lo = (lo << 8) | b[i];
       lo ^= modLo[idx];
+      hi ^= modHi[idx];
+      if ((lo & mask) === 0) return this.cut(b, i + 1, lo, hi);
+    }
+    for (; i < end; i++) {
+      const o = b[i - WINDOW];
+      lo ^= outLo[o];
+      hi ^= outHi[o];
+      const idx = hi >>> 13;
+      hi = (hi << 8) | (lo >>> 24);
+      lo = ((lo << 8) | b[i]) ^ modLo[idx];
       hi ^= modHi[idx];
       if ((lo & mask) === 0) return this.cut(b, i + 1, lo, hi);
     }
