@@ -35,6 +35,8 @@ export function compile(outfile: string, target?: string): void {
     "build",
     "--compile",
     "--minify",
+    // Precompiled bytecode: start-up ~2x faster than parsing the bundle (see docs/PERFORMANCE.md).
+    "--bytecode",
     "--sourcemap=none",
     `--define`,
     `process.env.__CORSO_BUILD_VERSION__=${JSON.stringify(buildVersion())}`,
