@@ -68,6 +68,7 @@ export class ContentManagerImpl implements ContentManager {
   private flushing: Promise<void> | undefined;
   private flushAfter: number;
   private lastRefresh = 0;
+  private packsSinceGc = 0;
   private readonly now: () => Date;
   private readonly maxUploads: number;
 
@@ -364,6 +365,13 @@ export class ContentManagerImpl implements ContentManager {
     try {
       if (u.sealed) await this.st.putBlob(u.pack.packBlobId, u.sealed);
       for (const i of u.pack.items.values()) this.packIndexBuilder.add(i);
+      u.sealed = undefined;
+      // Pack buffers just became garbage; Bun's collector is lazy with large buffers, so ask for
+      // a collection every few packs to keep RSS flat while writing many GB.
+      if (++this.packsSinceGc >= 1) {
+        this.packsSinceGc = 0;
+        (globalThis as any).Bun?.gc?.(true);
+      }
       this.failed = this.failed.filter((f) => f !== u);
       u.error = undefined;
     } catch (e) {
