@@ -3,7 +3,7 @@
 // rewrite, deletion watermark, unreferenced blob GC, object-lock extension, epoch cleanup,
 // log cleanup, each recorded in `kopia.maintenance` so that kopia and we share one history
 // and one set of safety margins.
-import { CorsoError, errorMessage } from "../../errors.ts";
+import { CorsoError, UsageError, errorMessage } from "../../errors.ts";
 import { cleanupLogs } from "./cleanup-logs.ts";
 import { rewriteShortPacks, type RewriteStats } from "./content-rewrite.ts";
 import { deleteUnreferencedBlobs, type BlobGCStats } from "./blob-gc.ts";
@@ -154,6 +154,12 @@ async function ensureOwner(repo: MaintenanceRepository, params: MaintenanceParam
 
 export async function runMaintenance(repository: unknown, opts: MaintenanceOptions): Promise<MaintenanceReport> {
   const repo = maintenanceViewOf(repository);
+  if (repo.readOnly) throw new UsageError("maintenance needs write access, but the repository is opened read-only");
+  if (!repo.hasEpochManager) {
+    throw new UsageError(
+      "maintenance of format version 1 (legacy index) repositories is not supported; run 'kopia maintenance run' or upgrade the repository format",
+    );
+  }
   const now = opts.now ?? (() => new Date());
   const progress = opts.onProgress ?? (() => {});
   const safety: SafetyParameters = safetyFor(opts.safety);
@@ -187,7 +193,7 @@ export async function runMaintenance(repository: unknown, opts: MaintenanceOptio
   repo.manifests.invalidate?.();
 
   if (opts.mode === "quick") {
-    await runQuick(ctx, safety, params);
+    await runQuick(ctx);
   } else {
     await runFull(ctx, safety, params, maintenanceStart);
   }
@@ -195,16 +201,9 @@ export async function runMaintenance(repository: unknown, opts: MaintenanceOptio
   return report;
 }
 
-async function runQuick(ctx: Ctx, safety: SafetyParameters, params: MaintenanceParams): Promise<void> {
-  if (ctx.repo.hasEpochManager) {
-    // kopia: "quick maintenance not required for epoch manager".
-    ctx.progress("Quick maintenance is not required for repositories with an epoch manager.");
-    return;
-  }
-  // Legacy (format v1) repositories: consolidate metadata packs and clean logs. Legacy index
-  // compaction is left to kopia.
-  void safety;
-  await runCleanupLogs(ctx, params);
+async function runQuick(ctx: Ctx): Promise<void> {
+  // kopia: "quick maintenance not required for epoch manager" (legacy repositories are refused above).
+  ctx.progress("Quick maintenance is not required for repositories with an epoch manager.");
 }
 
 async function runCleanupLogs(ctx: Ctx, params: MaintenanceParams): Promise<void> {

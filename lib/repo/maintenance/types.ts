@@ -34,6 +34,7 @@ export interface MaintenanceRepository {
   decryptMetadataBlob(blobId: string, data: Uint8Array): Uint8Array;
   maxPackSize: number;
   retention: { retentionMode?: RetentionMode; retentionPeriod?: number };
+  readOnly: boolean;
   /** Format v2+ repositories index through the epoch manager. */
   hasEpochManager: boolean;
   /** Writes the `xw` deletion watermark unless that would move it backwards. */

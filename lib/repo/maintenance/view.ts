@@ -33,6 +33,7 @@ export function maintenanceViewOf(r: any): MaintenanceRepository {
       const c = r.blobCfg ?? r.content?.blobCfg ?? {};
       return { retentionMode: c.retentionMode, retentionPeriod: c.retentionPeriod };
     },
+    readOnly: r.readOnly === true || contents.readOnly === true,
     hasEpochManager: em !== undefined,
     async advanceDeletionWatermark(t: Date): Promise<boolean> {
       if (!em) return false;
