@@ -37,6 +37,24 @@ const MAX_LIST_DEPTH = 8;
 
 const INDIRECT_PREFIX = "x";
 const INITIAL_BUFFER = 64 * 1024;
+const BIG_BUFFER = 1 << 20;
+
+// Chunk buffers of multi-MB objects are recycled once their writeContent has resolved (the
+// content manager must not retain `data` after that). Without this, every 4 MiB chunk is a fresh
+// allocation and the GC lets RSS balloon far beyond the few chunks actually in use.
+const bufferPool: Uint8Array[] = [];
+const POOL_MAX = 8;
+
+function takeBuffer(size: number): Uint8Array {
+  for (let i = bufferPool.length - 1; i >= 0; i--) {
+    if (bufferPool[i].length >= size) return bufferPool.splice(i, 1)[0];
+  }
+  return new Uint8Array(size);
+}
+
+function releaseBuffer(b: Uint8Array): void {
+  if (b.length >= BIG_BUFFER && bufferPool.length < POOL_MAX) bufferPool.push(b);
+}
 
 export class ObjectWriter {
   readonly prefix: string;
@@ -77,6 +95,7 @@ export class ObjectWriter {
     return this.buf.byteLength + this.inFlightBytes;
   }
   private inFlightBytes = 0;
+  private capHint = 0;
 
   /** Appends data. The caller may reuse `data` once the promise resolves. */
   async write(data: Uint8Array): Promise<void> {
@@ -97,11 +116,16 @@ export class ObjectWriter {
     if (d.length === 0) return;
     const need = this.bufLen + d.length;
     if (need > this.buf.length) {
-      let cap = Math.max(INITIAL_BUFFER, this.buf.length * 2);
+      let cap = Math.max(INITIAL_BUFFER, this.buf.length * 4, this.capHint);
       while (cap < need) cap *= 2;
-      cap = Math.min(cap, Math.max(need, this.splitter.maxSegmentSize));
-      const nb = new Uint8Array(cap);
+      let nb: Uint8Array;
+      if (cap >= BIG_BUFFER) {
+        nb = takeBuffer(Math.max(need, this.splitter.maxSegmentSize));
+      } else {
+        nb = new Uint8Array(cap);
+      }
       nb.set(this.buf.subarray(0, this.bufLen));
+      releaseBuffer(this.buf);
       this.buf = nb;
     }
     this.buf.set(d, this.bufLen);
@@ -109,7 +133,8 @@ export class ObjectWriter {
   }
 
   private async flushChunk(): Promise<void> {
-    const chunk = this.buf.subarray(0, this.bufLen);
+    const owner = this.buf;
+    const chunk = owner.subarray(0, this.bufLen);
     const idx = this.entries.length;
     this.entries.push({ s: this.position, l: chunk.length, o: "" });
     this.position += chunk.length;
@@ -130,11 +155,12 @@ export class ObjectWriter {
         },
       )
       .finally(() => {
+        releaseBuffer(owner);
         this.inFlightBytes -= size;
         this.inFlight.delete(p);
       });
     this.inFlight.add(p);
-    if (nextCap > 0) this.buf = new Uint8Array(Math.min(nextCap, INITIAL_BUFFER));
+    this.capHint = nextCap; // the next chunk's buffer is allocated when data arrives
     while (this.inFlight.size > this.asyncWrites) await Promise.race(this.inFlight);
     if (this.error) throw this.error;
   }
@@ -145,6 +171,7 @@ export class ObjectWriter {
     if (this.bufLen > 0 || this.entries.length === 0) await this.flushChunk();
     this.done = true;
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    releaseBuffer(this.buf);
     this.buf = new Uint8Array(0);
     if (this.error) throw this.error;
     if (this.entries.length === 1) return this.entries[0].o;

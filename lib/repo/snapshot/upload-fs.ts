@@ -42,12 +42,18 @@ function statBig(p: string) {
   return lstat(p, { bigint: true });
 }
 
-/** Streams a file in blocks with one read ahead, so disk reads overlap hashing/encryption. */
+/**
+ * Streams a file in blocks with one read ahead, so disk reads overlap hashing/encryption.
+ * Two buffers alternate: a yielded block is valid only until the next iteration.
+ */
 export async function* readFileBlocks(path: string, blockSize = 1 << 20): AsyncGenerator<Uint8Array> {
   const fh = await open(path, "r");
+  const bufs = [Buffer.allocUnsafe(blockSize), Buffer.allocUnsafe(blockSize)];
+  let which = 0;
   try {
     const readOne = async () => {
-      const buf = Buffer.allocUnsafe(blockSize);
+      const buf = bufs[which];
+      which ^= 1;
       const { bytesRead } = await fh.read(buf, 0, blockSize, null);
       return bytesRead === 0 ? null : buf.subarray(0, bytesRead);
     };
@@ -115,7 +121,9 @@ class FsUploader {
     this.stats.nonCachedFiles++;
     const w = this.repo.objects.newWriter({ compression: this.opts.compression, description: `FILE:${rel}` });
     let size = 0;
-    for await (const block of readFileBlocks(abs, this.opts.readBlockSize)) {
+    const block0 = this.opts.readBlockSize ?? 1 << 20;
+    const blockSize = Math.min(block0, Math.max(4096, Number(st.size) + 1));
+    for await (const block of readFileBlocks(abs, blockSize)) {
       await w.write(block);
       size += block.length;
     }
