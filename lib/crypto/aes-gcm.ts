@@ -20,6 +20,7 @@ export function aesGcmSealWithNonce(
   aad: Uint8Array,
 ): Uint8Array {
   checkKey(key);
+  if (nonce.length !== GCM_NONCE_SIZE) throw new RangeError(`AES-GCM nonce must be ${GCM_NONCE_SIZE} bytes, got ${nonce.length}`);
   const c = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: GCM_TAG_SIZE });
   c.setAAD(aad);
   const out = new Uint8Array(nonce.length + plaintext.length + GCM_TAG_SIZE);

@@ -65,8 +65,9 @@ describe("AES-256-GCM", () => {
     expect(() => aesGcmOpen(key, sealed.subarray(0, sealed.length - 1), utf8("aad"))).toThrow(CorruptDataError);
   });
 
-  test("rejects keys that are not 256-bit", () => {
+  test("rejects keys that are not 256-bit and nonces that are not 96-bit", () => {
     expect(() => aesGcmSeal(new Uint8Array(16), utf8("x"), new Uint8Array(0))).toThrow(RangeError);
+    expect(() => aesGcmSealWithNonce(new Uint8Array(32), new Uint8Array(16), utf8("x"), new Uint8Array(0))).toThrow(RangeError);
   });
 
   // The format blob (spec §2.3) is exactly these primitives composed; check against kopia's code.
