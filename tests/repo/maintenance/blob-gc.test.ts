@@ -38,7 +38,7 @@ function view(cr: ContentRepository) {
     deriveKey: cr.deriveKey,
     objects: new ObjectManager(cr.contents, "FIXED"),
     manifests: { find: () => { throw new Error("manifests not used by blob GC"); } },
-  }, 60_000);
+  });
 }
 
 /** Writes >maxPackSize so the writer uploads a pack, and waits for it: no index yet. */

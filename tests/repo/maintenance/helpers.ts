@@ -226,7 +226,7 @@ export async function openTestRepository(
   const manifestClock = now ? { now: () => BigInt(now().getTime()) * 1_000_000n } : {};
   if (repoMod?.openRepository) return repoMod.openRepository(st, password, { ...opts, manifests: manifestClock });
   const cr = await openContentRepository(st, password, opts);
-  const objects = new ObjectManager(cr.contents, cr.config.splitter);
+  const objects = new ObjectManager(cr.contents, cr.config.splitter || "FIXED");
   const manifests = new ManifestManager(cr.contents, manifestClock);
   return {
     storage: cr.storage,

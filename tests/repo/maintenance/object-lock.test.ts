@@ -29,7 +29,7 @@ beforeAll(async () => {
   s3 = new S3Client({
     endpoint: `http://${minio.endpoint}`, region: "us-east-1", forcePathStyle: true,
     credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
-  }, 60_000);
+  });
   await createContentRepository(st, PW, { retentionMode: "GOVERNANCE", retentionPeriodMs: 3 * DAY });
   repo = await openTestRepository(st, PW, { hostname: "h", username: "u" });
   await writeSnapshot(repo, { "f.bin": randomData(50_000, 5) }, { host: "h", user: "u", path: "/l" }, new Date());
