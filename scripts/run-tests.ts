@@ -6,7 +6,7 @@ import { ensureKopia, ensureMinio } from "./setup-tools.ts";
 ensureKopia();
 ensureMinio();
 
-const proc = Bun.spawn([process.execPath, "test", ...process.argv.slice(2)], {
+const proc = Bun.spawn([process.execPath, "test", "--timeout", "300000", ...process.argv.slice(2)], {
   stdout: "pipe",
   stderr: "pipe",
   env: { ...process.env, FORCE_COLOR: "0" },
