@@ -392,13 +392,7 @@ export function exchangeRoutes(router: Router, env: ExchangeEnv): void {
 
     if (kind === "contact") continue;
     // attachments (messages and events)
-    const att = (r: Req) => {
-      const u = mailbox(env, r);
-      const inst = kind === "calendar" ? findInstance(s, r.params.id!) : undefined;
-      if (inst) return { f: undefined, list: (inst.series.exceptions[inst.date]?.attachments as GraphObject[] | undefined) ?? [] };
-      const f = resolveItem(env, u, kind, r.params.id!);
-      return { f, list: s.attachmentsOf(f) };
-    };
+    const att = (r: Req) => attachmentTarget(env, mailbox(env, r), kind, r.params.id!);
     for (const prefix of [`/users/:u/${I}/:id`, `/users/:u/${F}/:f/${I}/:id`]) {
       router.on("GET", `${prefix}/attachments`, (r) => {
         const { list } = att(r);
@@ -422,36 +416,31 @@ export function exchangeRoutes(router: Router, env: ExchangeEnv): void {
         return { status: 200, bytes: new Uint8Array(Buffer.from(o.contentBytes, "base64")), headers: { "Content-Type": String(o.contentType ?? "application/octet-stream") } };
       });
       router.on("DELETE", `${prefix}/attachments/:a`, (r) => {
-        const { f } = att(r);
-        if (!f) notFound();
-        const it = s.materialize(f!);
-        const n = it.attachments.length;
-        it.attachments = it.attachments.filter((x) => x.id !== r.params.a);
-        if (it.attachments.length === n) notFound();
-        s.updateItem(it.id, { hasAttachments: it.attachments.some((x) => !x.isInline) });
-        return noContent();
+        let found = false;
+        att(r).mutate((list) => {
+          const i = list.findIndex((x) => x.id === r.params.a);
+          if (i < 0) notFound();
+          list.splice(i, 1);
+          found = true;
+        });
+        return found ? noContent() : notFound();
       });
       router.on("POST", `${prefix}/attachments`, async (r) => {
-        const { f } = att(r);
-        if (!f) notFound();
+        const t = att(r);
         const body = await r.json<GraphObject>();
         if (!body["@odata.type"]) badRequest("The property '@odata.type' is required for attachments.", "ErrorInvalidRequest");
-        const it = s.materialize(f!);
-        const a = normalizeAttachment(env, body, it.attachments.length);
-        it.attachments.push(a);
-        s.updateItem(it.id, { hasAttachments: it.attachments.some((x) => !x.isInline) });
+        const a = normalizeAttachment(env, body, t.list.length);
+        t.mutate((list) => list.push(a));
         return ok({ "@odata.context": `${r.base}/$metadata#users('${r.params.u}')/${I}('${r.params.id}')/attachments/$entity`, ...attachmentOut(env, a, true) }, 201);
       });
       router.on("POST", `${prefix}/attachments/createUploadSession`, async (r) => {
-        const { f } = att(r);
-        if (!f) notFound();
+        const t = att(r);
         const body = await r.json<{ AttachmentItem?: GraphObject; attachmentItem?: GraphObject }>();
         const ai = body.AttachmentItem ?? body.attachmentItem;
         if (!ai || typeof ai.size !== "number" || !ai.name) badRequest("AttachmentItem with name and size is required.", "ErrorInvalidRequest");
         if ((ai!.size as number) > 150 * 1024 * 1024) throw new GraphError(413, "ErrorAttachmentSizeLimitExceeded", "The attachment exceeds the 150 MB limit.");
-        const it = s.materialize(f!);
         const exp = Date.now() + 3600_000;
-        const url = env.uploadUrl("attachment", { user: r.params.u!, item: it.id, name: ai!.name, size: ai!.size, contentType: ai!.contentType ?? "application/octet-stream", isInline: ai!.isInline ?? false, contentId: ai!.contentId ?? null, exp, base: r.base, kind: I });
+        const url = env.uploadUrl("attachment", { user: r.params.u!, item: t.id, name: ai!.name, size: ai!.size, contentType: ai!.contentType ?? "application/octet-stream", isInline: ai!.isInline ?? false, contentId: ai!.contentId ?? null, exp, base: r.base, kind: I });
         return ok({ "@odata.context": `${r.base}/$metadata#microsoft.graph.uploadSession`, uploadUrl: url, expirationDateTime: new Date(exp).toISOString(), nextExpectedRanges: ["0-"] }, 201);
       });
     }
@@ -497,6 +486,36 @@ export function exchangeRoutes(router: Router, env: ExchangeEnv): void {
       workingHours: { daysOfWeek: ["monday", "tuesday", "wednesday", "thursday", "friday"], startTime: "08:00:00.0000000", endTime: "17:00:00.0000000", timeZone: { name: "UTC" } },
     });
   });
+}
+
+/** Attachment list of an item or of a recurring-event occurrence, with a mutator that records the change. */
+export function attachmentTarget(env: ExchangeEnv, u: UserRec, kind: ContainerKind, id: string): { id: string; list: GraphObject[]; mutate(fn: (list: GraphObject[]) => void): void } {
+  const s = env.store;
+  const inst = kind === "calendar" ? findInstance(s, id) : undefined;
+  if (inst) {
+    const list = (inst.series.exceptions[inst.date]?.attachments as GraphObject[] | undefined) ?? [];
+    return {
+      id,
+      list,
+      mutate(fn) {
+        const ex = (inst.series.exceptions[inst.date] ??= {});
+        const arr = ((ex.attachments as GraphObject[] | undefined) ??= []);
+        fn(arr);
+        ex.hasAttachments = arr.some((x) => !x.isInline);
+        s.updateItem(inst.master.id, {});
+      },
+    };
+  }
+  const f = resolveItem(env, u, kind, id);
+  return {
+    id,
+    list: s.attachmentsOf(f),
+    mutate(fn) {
+      const it = s.materialize(f);
+      fn(it.attachments);
+      s.updateItem(it.id, { hasAttachments: it.attachments.some((x) => !x.isInline) });
+    },
+  };
 }
 
 function getItem(env: ExchangeEnv, r: Req, kind: ContainerKind): Reply {

@@ -7,7 +7,7 @@ import { checkBearer, Jwt, tokenEndpoint } from "./auth.ts";
 import { CHUNK } from "./content.ts";
 import { directoryRoutes } from "./directory.ts";
 import { driveRoutes, finishDriveUpload, serveDownload, Uploads, type DriveEnv } from "./drive.ts";
-import { exchangeRoutes, normalizeAttachment, type ExchangeEnv } from "./exchange.ts";
+import { attachmentTarget, exchangeRoutes, normalizeAttachment, type ExchangeEnv } from "./exchange.ts";
 import { Faults } from "./faults.ts";
 import { Router, sleep, type Reply, type Req } from "./http.ts";
 import { Throttle } from "./limits.ts";
@@ -186,13 +186,13 @@ export class SimServer {
           return Response.json({ expirationDateTime: new Date(Number(claims.exp) * 1000).toISOString(), nextExpectedRanges: [res.next] }, { status: um[1] === "drive" ? 202 : 200, headers: hdr });
         }
         if (um[1] === "drive") return await this.render(finishDriveUpload(this.drEnv, claims, res.done), req, hdr, undefined);
-        const found = s.findItem(String(claims.item));
-        if (!found) throw new GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.");
-        const it = s.materialize(found);
-        const att = normalizeAttachment(this.exEnv, { "@odata.type": "#microsoft.graph.fileAttachment", name: claims.name, contentType: claims.contentType, isInline: claims.isInline, contentId: claims.contentId, contentBytes: Buffer.from(res.done).toString("base64"), size: res.done.length }, it.attachments.length);
-        it.attachments.push(att);
-        s.updateItem(it.id, { hasAttachments: it.attachments.some((x) => !x.isInline) });
-        return new Response(null, { status: 201, headers: { ...hdr, Location: `${claims.base}/users('${claims.user}')/${claims.kind}('${it.id}')/attachments('${att.id}')` } });
+        const owner = s.user(String(claims.user));
+        if (!owner) throw new GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.");
+        const kind = claims.kind === "events" ? "calendar" : "mail";
+        const target = attachmentTarget(this.exEnv, owner, kind, String(claims.item));
+        const att = normalizeAttachment(this.exEnv, { "@odata.type": "#microsoft.graph.fileAttachment", name: claims.name, contentType: claims.contentType, isInline: claims.isInline, contentId: claims.contentId, contentBytes: Buffer.from(res.done).toString("base64"), size: res.done.length }, target.list.length);
+        target.mutate((list) => list.push(att));
+        return new Response(null, { status: 201, headers: { ...hdr, Location: `${claims.base}/users('${claims.user}')/${claims.kind}('${claims.item}')/attachments('${att.id}')` } });
       }
       // ---- Graph
       const vm = /^\/(v1\.0|beta)(\/.*)?$/.exec(p);
@@ -260,7 +260,10 @@ export class SimServer {
           },
         };
         const reply = await m.h(r);
-        if (reply.status === 200 && r.prefer.immutableId && head === "users") (reply.headers ??= {})["Preference-Applied"] = 'IdType="ImmutableId"';
+        const applied: string[] = [];
+        if (r.prefer.maxPageSize && reply.json && typeof reply.json === "object" && "value" in (reply.json as object)) applied.push(`odata.maxpagesize=${r.prefer.maxPageSize}`);
+        if (r.prefer.immutableId && head === "users") applied.push('IdType="ImmutableId"');
+        if (applied.length && reply.status < 300) (reply.headers ??= {})["Preference-Applied"] = applied.join(",");
         return await this.render(reply, req, hdr, f);
       } finally {
         release?.();

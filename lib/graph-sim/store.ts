@@ -130,6 +130,7 @@ export class Store {
   private readonly upn = new Map<string, string>();
   readonly containers = new Map<string, Container>();
   private readonly containerByNum: Container[] = [];
+  private readonly wellKnown = new Map<string, Container>();
   /** Stored Exchange item id → container id. */
   private readonly itemIndex = new Map<string, string>();
   readonly drives = new Map<string, DriveRec>();
@@ -226,6 +227,7 @@ export class Store {
       extra: o.extra ?? {},
     };
     this.containerByNum.push(c);
+    if (o.wellKnown) this.wellKnown.set(`${userId}|${kind}|${o.wellKnown}`, c);
     this.containers.set(id, c);
     if (parentId) this.containers.get(parentId)!.children.push(id);
     return c;
@@ -235,11 +237,8 @@ export class Store {
   container(userId: string, kind: ContainerKind, idOrName: string): Container | undefined {
     const c = this.containers.get(idOrName);
     if (c && !c.deleted && c.userId === userId && c.kind === kind) return c;
-    const lower = idOrName.toLowerCase();
-    for (const x of this.containers.values()) {
-      if (x.userId === userId && x.kind === kind && !x.deleted && x.wellKnown === lower) return x;
-    }
-    return undefined;
+    const wk = this.wellKnown.get(`${userId}|${kind}|${idOrName.toLowerCase()}`);
+    return wk && !wk.deleted ? wk : undefined;
   }
 
   folderPath(c: Container): string[] {

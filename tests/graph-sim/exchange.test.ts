@@ -92,6 +92,10 @@ describe("messages", () => {
     expect(req.body["@odata.type"]).toBe("#microsoft.graph.eventMessageRequest");
     expect(req.body.meetingMessageType).toBe("meetingRequest");
     expect((await c.get(`/users/${ADELE}/messages/AAMkAGnope=`)).body.error.code).toBe("ErrorItemNotFound");
+    const megan = fx.users![1]!.id;
+    const ref = await c.get(`/users/${megan}/messages/${sim.tenant.itemIds(sim.tenant.folderId(megan, "mail", "inbox")!, 20).find((id) => sim.tenant.item(id)?.subject === "Launch checklist")}/attachments`);
+    expect(ref.body.value[0]["@odata.type"]).toBe("#microsoft.graph.referenceAttachment");
+    expect(ref.body.value[0].contentBytes).toBeUndefined();
   });
 
   test("generated messages have generated attachments with deterministic bytes", async () => {
@@ -117,6 +121,7 @@ describe("messages", () => {
       const first = await c3.all(`/users/${u}/mailFolders/${inbox}/messages/delta?$select=id,lastModifiedDateTime`, { Prefer: "odata.maxpagesize=5" });
       expect(first.values.length).toBe(12);
       expect(first.pages).toBe(3);
+      expect((await c3.get(`/users/${u}/mailFolders/${inbox}/messages/delta`, { Prefer: "odata.maxpagesize=5" })).headers.get("preference-applied")).toBe("odata.maxpagesize=5");
       expect(Object.keys(first.values[0]).sort()).toEqual(["@odata.etag", "@odata.type", "id", "lastModifiedDateTime"]);
       const link1 = first.last["@odata.deltaLink"] as string;
       expect(link1).toContain("$deltatoken=");
@@ -231,6 +236,14 @@ describe("events", () => {
     expect((await c.del(`/users/${ADELE}/events/${day.body.value[0].id}`)).status).toBe(204);
     const after = await c.get(`${sim.betaBase}/users/${ADELE}/events/AAMkAGI2Ev01AAA=`);
     expect(after.body.cancelledOccurrences).toContain("OID.AAMkAGI2Ev01AAA=.2024-06-10");
+    // attachments on an occurrence (Corso reconciles exception attachments per instance)
+    const occ = await c.get(`/users/${ADELE}/events/AAMkAGI2Ev01AAA=/instances?startDateTime=2024-06-17T00:00:00Z&endDateTime=2024-06-18T00:00:00Z`);
+    const occId = occ.body.value[0].id;
+    const up = await c.post(`/users/${ADELE}/calendars/${cals.body.value[0].id}/events/${occId}/attachments`, { "@odata.type": "#microsoft.graph.fileAttachment", name: "notes.txt", contentBytes: Buffer.from("n").toString("base64") });
+    expect(up.status).toBe(201);
+    expect((await c.get(`/users/${ADELE}/events/${occId}/attachments`)).body.value.map((a: any) => a.name)).toEqual(["notes.txt"]);
+    expect((await c.get(`/users/${ADELE}/events/${occId}`)).body.type).toBe("exception");
+    expect((await c.del(`/users/${ADELE}/events/${occId}/attachments/${encodeURIComponent(up.body.id)}`)).status).toBe(204);
     const allDay = await c.get(`/users/${ADELE}/events/AAMkAGI2Ev02AAA=`);
     expect(allDay.body.isAllDay).toBe(true);
     const atts = await c.get(`/users/${ADELE}/events/AAMkAGI2Ev03AAA=/attachments`);
