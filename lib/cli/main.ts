@@ -106,7 +106,11 @@ function normalizeArgs(rest: string[], specs: FlagSpec[], cmdPath: string): stri
         if (!["true", "false", "1", "0", "t", "f"].includes(v)) {
           throw new UsageError(`invalid argument "${a.slice(eq + 1)}" for "--${name}" flag: strconv.ParseBool: parsing "${a.slice(eq + 1)}": invalid syntax`);
         }
-        out.push(`--${name}=${["true", "1", "t"].includes(v) ? "true" : "false"}`);
+        const on = ["true", "1", "t"].includes(v);
+        // mri reads "--no-x" as the negation of "x": spell negated flags without a value.
+        if (name.startsWith("no-")) {
+          if (on) out.push(`--${name}`);
+        } else out.push(`--${name}=${on ? "true" : "false"}`);
       } else out.push(a);
       continue;
     }

@@ -133,3 +133,19 @@ describe("startup stays light", () => {
     expect(heavy).toEqual([]);
   });
 });
+
+describe("global flags and progress", () => {
+  test("global flags anywhere, --no-stats, --hide-progress, empty new passphrase", async () => {
+    const cfg = join(root, "g.toml");
+    const p = join(root, "g-repo");
+    const r = await runCorso(["--hide-progress", "--no-stats", "repo", "init", "filesystem", "--path", p, "--config-file", cfg, "--passphrase", "x"], env());
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`Initialized a repository at path ${p}\n`);
+    const r2 = await runCorso(["repo", "connect", "filesystem", "--no-stats=true", "--json=false", "--path", p, "--config-file", cfg, "--passphrase", "x"], env());
+    expect(r2.code).toBe(0);
+    const e = await runCorso(["repo", "update-passphrase", "--new-passphrase", "", "--config-file", cfg], env({ CORSO_PASSPHRASE: "x" }));
+    expectOneLineError(e, "empty password provided");
+    const noPass = await runCorso(["repo", "update-passphrase", "--new-passphrase", "y", "--passphrase", "x", "--config-file", cfg], env());
+    expectOneLineError(noPass, "unknown flag: --passphrase"); // as in Corso: env or config only
+  });
+});

@@ -112,6 +112,30 @@ describe("repo init s3", () => {
     expect(Object.keys(await bucketListing("locked"))).toEqual([]);
   }, 120_000);
 
+  test("maintenance, verify and update-passphrase on S3", async () => {
+    const cfg = join(root, "ops.toml");
+    const init = await runCorso(["repo", "init", "s3", "--config-file", cfg, ...s3Args("corso-repo", "--prefix", "ops")], env({ CORSO_PASSPHRASE: PASS }));
+    expect(init.code).toBe(0);
+    const m = await runCorso(["repo", "maintenance", "--mode", "complete", "--json", "--config-file", cfg], env({ CORSO_PASSPHRASE: PASS }));
+    expect(m.code).toBe(0);
+    expect(JSON.parse(m.stdout).mode).toBe("full");
+    const meta = await runCorso(["repo", "maintenance", "--mode", "metadata", "--config-file", cfg], env({ CORSO_PASSPHRASE: PASS }));
+    expect(meta.code).toBe(0);
+    const v = await runCorso(["repo", "verify", "--read-data-percent", "100", "--config-file", cfg], env({ CORSO_PASSPHRASE: PASS }));
+    expect(v.code).toBe(0);
+    const u = await runCorso(["repo", "update-passphrase", "--new-passphrase", "s3-new", "--config-file", cfg], env({ CORSO_PASSPHRASE: PASS }));
+    expect(u.code).toBe(0);
+    expect(stderrLines(u)).toContain("Updated repo password.");
+    expectOneLineError(await runCorso(["repo", "connect", "s3", "--config-file", cfg], env({ CORSO_PASSPHRASE: PASS })), "invalid repository password");
+    expect((await runCorso(["repo", "connect", "s3", "--config-file", cfg], env({ CORSO_PASSPHRASE: "s3-new" }))).code).toBe(0);
+    // without credentials from env, the config file keys are used (read-only keys)
+    const credCfg = join(root, "creds.toml");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(credCfg, readFileSync(cfg, "utf8") + `aws_access_key_id = '${minio.accessKey}'\naws_secret_access_key = '${minio.secretKey}'\n`);
+    const c2 = await runCorso(["repo", "connect", "s3", "--config-file", credCfg], baseEnv(home, { CORSO_PASSPHRASE: "s3-new" }));
+    expect(c2.code).toBe(0);
+  });
+
   test("object lock: retention flags reach kopia.blobcfg and the maintenance parameters", async () => {
     const cfg = join(root, "locked.toml");
     const r = await runCorso(

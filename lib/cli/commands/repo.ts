@@ -128,9 +128,9 @@ export const connectFilesystem = (ctx: CommandContext, f: FlagValues) => connect
 
 export async function updatePassphrase(ctx: CommandContext, f: FlagValues): Promise<void> {
   const next = typeof f.newPassphrase === "string" ? f.newPassphrase : "";
+  if (next === "") throw new UsageError("Failed to update s3: updating on kopia: empty password provided");
   const c = await connectConfigured(ctx, {});
   try {
-    if (next === "") throw new UsageError("Failed to update s3: updating on kopia: empty password provided");
     try {
       await c.repo.changePassword(next);
     } catch (e) {
