@@ -162,6 +162,9 @@ export function directoryRoutes(router: Router, s: Store): void {
       value: [{ id: `19:${g.id.replace(/-/g, "")}@thread.tacv2`, createdDateTime: g.createdDateTime, displayName: "General", description: g.displayName, isFavoriteByDefault: null, email: "", tenantId: s.tenantId, webUrl: `https://teams.microsoft.com/l/channel/19%3a${g.id.replace(/-/g, "")}%40thread.tacv2/General`, membershipType: "standard" }],
     });
   });
+  // Present in Graph but not modelled: empty collections rather than unknown-segment errors.
+  router.on("GET", "/groups/:g/conversations", (r) => ok({ "@odata.context": `${r.base}/$metadata#groups('${group(r).id}')/conversations`, value: [] }));
+  router.on("GET", "/users/:u/chats", (r) => ok({ "@odata.context": `${r.base}/$metadata#users('${user(r).id}')/chats`, "@odata.count": 0, value: [] }));
   router.on("GET", "/teams/:g/channels/:c/messages", (r) => {
     group(r);
     return ok({ "@odata.context": `${r.base}/$metadata#teams('${r.params.g}')/channels('${r.params.c}')/messages`, "@odata.count": 0, value: [] });

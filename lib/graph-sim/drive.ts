@@ -111,6 +111,8 @@ interface DriveDelta {
   s: number;
   t: number;
   sel?: string[];
+  /** Page size requested on the first call; nextLinks keep it like Graph's do. */
+  n?: number;
 }
 
 function deltaReply(env: DriveEnv, r: Req, d: DriveRec): Reply {
@@ -129,7 +131,8 @@ function deltaReply(env: DriveEnv, r: Req, d: DriveRec): Reply {
   } else {
     st = { d: d.id, m: "i", off: 0, s: s.seq, t: now, sel: parseSelect(r.q) };
   }
-  const size = pageSize(r, 200, env.maxPage);
+  const size = r.q.get("$top") || r.prefer.maxPageSize ? pageSize(r, 200, env.maxPage) : (st.n ?? 200);
+  st.n = size;
   const value: GraphObject[] = [];
   let more = false;
   if (st.m === "i") {
@@ -156,7 +159,7 @@ function deltaReply(env: DriveEnv, r: Req, d: DriveRec): Reply {
   const body: GraphObject = { "@odata.context": `${r.base}/$metadata#Collection(driveItem)`, value };
   if (more) body["@odata.nextLink"] = `${link}?token=${b64urlJson({ ...st, off: st.off + size, t: now })}`;
   // A deltaLink token: off = -1 means "changes after st.s".
-  else body["@odata.deltaLink"] = `${link}?token=${b64urlJson({ d: d.id, m: "c", off: -1, s: st.s, t: now, sel: st.sel } satisfies DriveDelta)}`;
+  else body["@odata.deltaLink"] = `${link}?token=${b64urlJson({ d: d.id, m: "c", off: -1, s: st.s, t: now, sel: st.sel, n: st.n } satisfies DriveDelta)}`;
   return ok(body);
 }
 

@@ -144,7 +144,7 @@ interface DeltaState {
   s: number; // enumeration snapshot seq
   sel?: string[];
   t: number; // issued (ms)
-  cv?: { a: string; b: string }; // calendarView window
+  n?: number; // page size asked for on the first call
 }
 
 function itemOut(kind: ContainerKind, obj: GraphObject, sel: string[] | undefined): GraphObject {
@@ -164,12 +164,13 @@ function deltaReply(env: ExchangeEnv, r: Req, kind: ContainerKind, c: Container,
     if (d.c !== c.id) throw new GraphError(400, "SyncStateInvalid", "The sync state does not belong to this folder.");
     if (now - d.t > env.deltaTtlSec * 1000)
       throw new GraphError(410, "SyncStateNotFound", "The sync state generation is not found. Please re-initialize the sync without a sync state.");
-    if (dt) st = { c: c.id, m: "c", f: d.s, s: s.seq, off: 0, sel: d.sel, t: now };
+    if (dt) st = { c: c.id, m: "c", f: d.s, s: s.seq, off: 0, sel: d.sel, t: now, n: d.n };
     else st = d;
   } else {
     st = { c: c.id, m: "i", v: 0, o: 0, s: s.seq, sel: parseSelect(r.q), t: now };
   }
-  const size = pageSize(r, 10, env.maxPage);
+  const size = r.prefer.maxPageSize || r.q.get("$top") ? pageSize(r, 10, env.maxPage) : (st.n ?? 10);
+  st.n = size;
   const value: GraphObject[] = [];
   let next: DeltaState | undefined;
   if (st.m === "i") {
@@ -188,7 +189,7 @@ function deltaReply(env: ExchangeEnv, r: Req, kind: ContainerKind, c: Container,
   }
   const body: GraphObject = { "@odata.context": `${r.base}/$metadata#Collection(${K[kind].entity})`, value };
   if (next) body["@odata.nextLink"] = `${linkBase}?$skiptoken=${b64urlJson(next)}`;
-  else body["@odata.deltaLink"] = `${linkBase}?$deltatoken=${b64urlJson({ c: c.id, s: st.s, sel: st.sel, t: now })}`;
+  else body["@odata.deltaLink"] = `${linkBase}?$deltatoken=${b64urlJson({ c: c.id, s: st.s, sel: st.sel, t: now, n: st.n })}`;
   return ok(body);
 }
 

@@ -53,6 +53,19 @@ describe("drives", () => {
     expect(quiet.values).toEqual([]);
   });
 
+  test("delta nextLinks keep the page size", async () => {
+    const s2 = await startSimulator({ seed: 1, users: 1, files: 5, folders: 0 });
+    try {
+      const c2 = client(s2, await token(s2));
+      const d = s2.tenant.driveId(s2.tenant.users()[0]!.id)!;
+      const all = await c2.all(`/drives/${d}/items/root/delta?$top=2`);
+      expect(all.values.length).toBe(6);
+      expect(all.pages).toBe(3);
+    } finally {
+      await s2.stop();
+    }
+  });
+
   test("download URL: Range, 416, expiry → 401, deleted → 404", async () => {
     const driveId = sim.tenant.driveId(ADELE)!;
     const item = (await c.get(`/drives/${driveId}/root:/big-dataset.bin`)).body;
