@@ -103,7 +103,9 @@ export function directoryRoutes(router: Router, s: Store): void {
 
   // sites
   const siteOr404 = (id: string): SiteRec => {
-    const site = s.sites.get(id) ?? (id.toLowerCase() === "root" ? [...s.sites.values()].find((x) => x.path === "/" && x.host === s.spHost) : undefined);
+    // Graph accepts the composite id, "root", or a bare hostname (that host's root site).
+    const host = id.toLowerCase() === "root" ? s.spHost : !id.includes(",") && id.includes(".") ? id.toLowerCase() : undefined;
+    const site = s.sites.get(id) ?? (host ? [...s.sites.values()].find((x) => x.path === "/" && x.host === host) : undefined);
     if (!site) throw new GraphError(404, "itemNotFound", "Requested site could not be found");
     return site;
   };

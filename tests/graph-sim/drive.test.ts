@@ -169,6 +169,8 @@ describe("sites and groups", () => {
     const names = all.body.value.map((s: any) => s.webUrl);
     expect(names).toContain("https://contoso.sharepoint.com/sites/marketing");
     expect(names.some((u: string) => u.includes("/personal/"))).toBe(true);
+    expect((await c.get(`/sites/contoso.sharepoint.com`)).body.root).toEqual({});
+    expect((await c.get(`/sites/root`)).body.webUrl).toBe("https://contoso.sharepoint.com");
     const mk = await c.get(`/sites/contoso.sharepoint.com:/sites/marketing`);
     expect(mk.body.displayName).toBe("Marketing");
     const drives = await c.get(`/sites/${mk.body.id}/drives`);
