@@ -83,7 +83,9 @@ export function downloadStream(http: GraphHttp, item: GraphObject, opts: Downloa
     for (;;) {
       if (!url) await refreshUrl();
       const exp = downloadUrlExpiry(url!);
-      if (exp !== undefined && exp <= clock() + 30_000) {
+      // Already expired: don't spend a request on it (Corso IsURLExpired). Near-expiry URLs are
+      // still tried; a 401 from the host triggers the same refresh.
+      if (exp !== undefined && exp <= clock() + 1000) {
         await refreshUrl();
         continue;
       }

@@ -35,6 +35,9 @@ export const DEFAULT_LIMITS: GraphLimits = {
   directory: { ratePerSec: 16, burst: 200 },
 };
 
+/** Errors that carry a 5xx status but describe the item, not the service: retrying cannot help. */
+const PERMANENT_KINDS = new Set(["corrupt-data", "invalid-recipients", "cannot-open-attachment", "malware", "quota-exceeded", "mailbox-not-enabled", "service-not-enabled"]);
+
 /** Resource-unit costs (Corso graph.*LC). */
 export const COST = { read: 1, deltaNoToken: 2, write: 2, permission: 5 } as const;
 
@@ -193,13 +196,21 @@ export class GraphHttp {
     let lastError: unknown;
 
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      this.counters.fenceWaitMs += await this.fence.wait(scope, req.signal);
+      { const waited = await this.fence.wait(scope, req.signal); this.counters.fenceWaitMs += waited; }
       const wait = this.limiterFor(service, req.mailbox).reserve(req.cost ?? 1, Date.now());
       if (wait > 0) {
         this.counters.limiterWaitMs += wait;
         await sleep(wait, req.signal);
       }
-      const release = req.mailbox && service === "exchange" ? await this.mailboxSlots.acquire(req.mailbox) : undefined;
+      let release: (() => void) | undefined;
+      for (;;) {
+        release = req.mailbox && service === "exchange" ? await this.mailboxSlots.acquire(req.mailbox) : undefined;
+        // A 429 may have raised the fence while this request queued for a slot: honour it.
+        const left = this.fence.remaining(scope);
+        if (left <= 0) break;
+        release?.();
+        { const waited = await this.fence.wait(scope, req.signal); this.counters.fenceWaitMs += waited; }
+      }
       if (this.mailboxSlots.peak > this.counters.peakMailboxConcurrency) this.counters.peakMailboxConcurrency = this.mailboxSlots.peak;
       const headers: Record<string, string> = {
         "User-Agent": this.userAgent,
@@ -278,7 +289,7 @@ export class GraphHttp {
         continue;
       }
       const transient =
-        isRetryableStatus(status) ||
+        (isRetryableStatus(status) && !PERMANENT_KINDS.has(err.kind)) ||
         (method === "GET" && status === 400 && odata?.code === "invalidRequest") ||
         (method === "GET" && status === 404 && text.length === 0);
       if (!transient || attempt >= maxAttempts) throw err;
