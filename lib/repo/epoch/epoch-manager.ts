@@ -39,7 +39,7 @@ export interface EpochSnapshot {
 export interface EpochManagerOptions {
   readOnly?: boolean;
   now?: () => Date;
-  /** Write xe<W+1> during refresh when shouldAdvance says so (kopia does; default true). */
+  /** Write xe<W+1> after an index write when shouldAdvance says so (kopia does; default true). */
   autoAdvance?: boolean;
 }
 
@@ -129,9 +129,6 @@ export class EpochManager {
     [W - 1, W, W + 1].forEach((e, i) => {
       if (lists[i]) cs.uncompactedEpochSets.set(e, lists[i]!);
     });
-    if (!this.opts.readOnly && this.opts.autoAdvance !== false && this.shouldAdvanceState(cs)) {
-      await this.writeEpochMarker(W + 1);
-    }
     this.state = cs;
     return cs;
   }
@@ -243,6 +240,12 @@ export class EpochManager {
     if (cs.writeEpoch >= writtenForEpoch + 2) {
       await this.deleteAll([...written.keys()]).catch(() => {});
       throw new VerySlowIndexWriteError();
+    }
+    // kopia advances the epoch during the refresh that follows an index write (never on a
+    // plain read/open here, so a failed or read-only open writes nothing).
+    if (!this.opts.readOnly && this.opts.autoAdvance !== false && this.shouldAdvanceState(cs)) {
+      await this.writeEpochMarker(cs.writeEpoch + 1);
+      this.invalidate();
     }
     return [...written.values()];
   }

@@ -162,6 +162,11 @@ describe("kopia 0.15 reading repositories written by us", () => {
     // kopia's own view of the active index set is the same as ours
     const kopiaActive = k.text(["index", "list"]).trim().split("\n").map((l) => l.split(/\s+/)[0]);
     expect(kopiaActive.sort()).toEqual(active.sort());
+    // kopia's own full maintenance on our repository (index compaction, rewrites, deletes)
+    k.run(["maintenance", "set", "--owner=me"], { allowFail: true });
+    k.run(["maintenance", "run", "--full", "--safety=none", "--force"]);
+    const r3 = await openContentRepository(st, "ep-pw", { readOnly: true });
+    for (const id of ids) expect((await r3.contents.getContent(id)).length).toBeGreaterThan(0);
     await st.close();
   }, 240_000);
 });

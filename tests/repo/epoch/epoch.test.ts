@@ -147,3 +147,40 @@ describe("committed state", () => {
     expect(st.puts.length).toBe(0);
   });
 });
+
+describe("legacy v0 index set (format version 1)", () => {
+  test("n blobs minus inputs of m compaction logs whose outputs all exist", async () => {
+    const { LegacyIndexManager } = await import("../../../lib/repo/epoch/legacy-index-manager.ts");
+    const { encryptBlob } = await import("../../../lib/repo/blobcrypto.ts");
+    const { createHashFunc } = await import("../../../lib/crypto/hash.ts");
+    const { createEncryptor } = await import("../../../lib/crypto/encryption.ts");
+    const { randomBytes } = await import("../../../lib/crypto/random.ts");
+    const c = { hash: await createHashFunc("BLAKE2B-256-128", randomBytes(32)), encryptor: createEncryptor("AES256-GCM-HMAC-SHA256", randomBytes(32)) };
+    const st = new MemStorage();
+    for (const n of ["a", "b", "c", "d"]) st.set(`n${hash(n.charCodeAt(0))}-s1`, n);
+    const log = (inputs: string[], outputs: string[]) => {
+      const js = JSON.stringify({ inputMetadata: inputs.map((id) => ({ id, length: 1, timestamp: "2026-01-01T00:00:00Z" })), outputMetadata: outputs.map((id) => ({ id, length: 1, timestamp: "2026-01-01T00:00:00Z" })) });
+      const { blobId, data } = encryptBlob(c, new TextEncoder().encode(js), "m");
+      st.set(blobId, data);
+    };
+    const id = (ch: string) => `n${hash(ch.charCodeAt(0))}-s1`;
+    log([id("a"), id("b")], [id("c")]); // applies: output exists
+    log([id("c")], [`n${hash(12345)}-s1`]); // ignored: output missing
+    st.set("n00000000000000000000000000000000-repository_unreadable_by_this_kopia_version_upgrade_required", "x");
+    const active = await new LegacyIndexManager(st, c).listActiveIndexBlobs();
+    expect(ids(active)).toEqual([id("c"), id("d")].sort());
+  });
+});
+
+describe("automatic epoch advance", () => {
+  test("happens after an index write, never on refresh", async () => {
+    const st = new MemStorage();
+    for (let i = 0; i < 25; i++) st.set(`xn0_${hash(i)}-s1-c1`, "n", new Date(T0 + i * 2 * H));
+    const m = new EpochManager(st, () => defaultEpochParameters(), async () => {}, { now: () => new Date(T0 + 60 * H) });
+    await m.refresh();
+    await m.getCompleteIndexSet();
+    expect(st.blobs.has("xe1")).toBe(false);
+    await m.writeIndex(new Map([[`${hash(99)}-s2-c1`, new Uint8Array([1])]]));
+    expect(st.blobs.has("xe1")).toBe(true);
+  });
+});
