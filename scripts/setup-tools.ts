@@ -4,7 +4,7 @@
 //
 //   bun scripts/setup-tools.ts            build what is missing
 //   bun scripts/setup-tools.ts --print    print the paths as JSON
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -60,8 +60,35 @@ export function ensureMinio(): string {
   return minioPath;
 }
 
+// Python validators for the export converters' tests (independent parsers: email, icalendar,
+// vobject, dateutil, recurring_ical_events). Pinned; installed into a cached venv.
+export const PYTHON_VENV = join(TOOLS_DIR, "venv");
+export const PYTHON_PACKAGES = [
+  "icalendar==7.3.0",
+  "vobject==0.9.9",
+  "python-dateutil==2.9.0.post0",
+  "recurring-ical-events==3.8.2",
+  "tzdata==2026.6",
+];
+
+/** Returns the venv's python path, creating the venv and installing PYTHON_PACKAGES when the
+ * stamp file does not list exactly those pins. */
+export function ensurePythonTools(): string {
+  const py = join(PYTHON_VENV, "bin", "python");
+  const stamp = join(PYTHON_VENV, "corso-packages.txt");
+  const want = PYTHON_PACKAGES.join("\n");
+  if (existsSync(py) && existsSync(stamp) && readFileSync(stamp, "utf8") === want) return py;
+  mkdirSync(TOOLS_DIR, { recursive: true });
+  console.error("creating python venv for export validators (first run only)…");
+  const base = Bun.which("python3") ?? "python3";
+  if (!existsSync(py)) run([base, "-m", "venv", PYTHON_VENV]);
+  run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", ...PYTHON_PACKAGES]);
+  writeFileSync(stamp, want);
+  return py;
+}
+
 if (import.meta.main) {
   mkdirSync(TOOLS_DIR, { recursive: true });
-  const paths = { kopia: ensureKopia(), minio: ensureMinio() };
+  const paths = { kopia: ensureKopia(), minio: ensureMinio(), python: ensurePythonTools() };
   if (process.argv.includes("--print")) console.log(JSON.stringify(paths));
 }
