@@ -2,7 +2,9 @@
 // metadata = kopia quick maintenance (a no-op on epoch repositories, as in Corso's kopia fork),
 // complete = full maintenance with kopia's full safety margins. The owner is user@host (flags >
 // corso_user/corso_host > OS defaults); an unowned repository is claimed, someone else's only
-// with --force. Like Corso, the config file is rewritten (persisting --user/--host) and nothing
+// with --force. Complete mode first runs Corso's cleanup of orphaned/incomplete backups older than
+// 7 days (lib/corso/cleanup-backups.ts; a failure there is logged, not fatal).
+// Like Corso, the config file is rewritten (persisting --user/--host) and nothing
 // is printed on success except progress. With --json the maintenance report goes to stdout.
 //
 // Hidden test hook: CORSO_MAINTENANCE_SAFETY=none runs with kopia's SafetyNone margins
@@ -33,11 +35,11 @@ export async function runMaintenanceCommand(ctx: CommandContext, f: FlagValues):
     writeConfigFile(c.file, configKeysToWrite(c.details, c.repoId));
     const owner = `${c.client.username}@${c.client.hostname}`;
     ctx.log.info("running maintenance", { mode, force: f.force === true, owner: pii(owner), safety: safetyEnv });
-    const { runMaintenance } = await import("../../repo/maintenance/index.ts");
-    let report: Awaited<ReturnType<typeof runMaintenance>>;
+    const { corsoRepoMaintenance } = await import("../../corso/cleanup-backups.ts");
+    let report: Awaited<ReturnType<typeof corsoRepoMaintenance>>;
     try {
       report = await ctx.progress.step(`Running ${modeName} maintenance`, () =>
-        runMaintenance(c.repo, {
+        corsoRepoMaintenance(c.repo, {
           mode,
           force: f.force === true,
           owner,
@@ -49,6 +51,7 @@ export async function runMaintenanceCommand(ctx: CommandContext, f: FlagValues):
       const code = (e as { code?: string }).code;
       throw wrapError(code === "maintenance-not-owned" ? "running maintenance operation: running kopia maintenance" : "running maintenance operation", e);
     }
+    if (report.cleanupError) ctx.log.warn(report.cleanupError);
     if (report.ownerClaimed) ctx.progress.message(`updating maintenance user@host to ${owner}`);
     ctx.log.info("maintenance finished", {
       blobsDeleted: report.blobsDeleted,
