@@ -245,6 +245,23 @@ describe("content manager", () => {
     for (let i = 0; i < ids.length; i++) expect(await r.contents.getContent(ids[i])).toEqual(datas[i]);
   });
 
+  test("retention from kopia.blobcfg is applied to locked prefixes only", async () => {
+    const st = new MemStorage();
+    await createContentRepository(st, "pw", { retentionMode: "GOVERNANCE", retentionPeriodMs: 48 * 3600_000 });
+    const repo = await openContentRepository(st, "pw");
+    expect(repo.blobCfg).toEqual({ retentionMode: "GOVERNANCE", retentionPeriod: 48 * 3600e9 });
+    await repo.contents.writeContent(randomBytes(100), { prefix: "" });
+    await repo.contents.writeContent(randomBytes(100), { prefix: "k" });
+    await repo.contents.flush();
+    const byPrefix = (p: string) => st.puts.filter((x) => x.id.startsWith(p));
+    for (const p of ["kopia.repository", "kopia.blobcfg", "p", "q", "xn"]) {
+      expect(byPrefix(p).length).toBeGreaterThan(0);
+      for (const x of byPrefix(p)) expect([x.opts?.retentionMode, x.opts?.retentionPeriodMs]).toEqual(["GOVERNANCE", 48 * 3600_000]);
+    }
+    for (const x of byPrefix("s")) expect(x.opts?.retentionMode).toBeUndefined();
+    await expect(createContentRepository(new MemStorage(), "pw", { retentionMode: "GOVERNANCE", retentionPeriodMs: 3600_000 })).rejects.toBeInstanceOf(UsageError);
+  });
+
   test("read-only open refuses writes and never writes", async () => {
     const { st } = await memRepo();
     const n = st.puts.length;
