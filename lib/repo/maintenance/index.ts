@@ -153,6 +153,9 @@ async function ensureOwner(repo: MaintenanceRepository, params: MaintenanceParam
 }
 
 export async function runMaintenance(repository: unknown, opts: MaintenanceOptions): Promise<MaintenanceReport> {
+  if (!/^[^@\s]+@[^@\s]+$/.test(opts.owner ?? "")) {
+    throw new UsageError(`invalid maintenance owner "${opts.owner ?? ""}": expected user@host`);
+  }
   const repo = maintenanceViewOf(repository);
   if (repo.readOnly) throw new UsageError("maintenance needs write access, but the repository is opened read-only");
   if (!repo.hasEpochManager) {

@@ -214,7 +214,7 @@ import { ObjectManager } from "../../../lib/repo/object/object-manager.ts";
 export async function openTestRepository(
   st: BlobStorage,
   password: string,
-  opts: { hostname: string; username: string; now?: () => Date },
+  opts: { hostname: string; username: string; now?: () => Date; readOnly?: boolean },
 ): Promise<any> {
   let repoMod: any;
   try {

@@ -265,6 +265,16 @@ describe("ownership, schedule and clock", () => {
     expect((await m.manifests.find({ type: "maintenance" })).length).toBe(1);
   }, 60_000);
 
+  test("bad owner strings and read-only handles are refused before anything is written", async () => {
+    const m = await open();
+    await expect(maintain(m, "full", { owner: "" })).rejects.toThrow(/invalid maintenance owner "": expected user@host/);
+    await expect(maintain(m, "full", { owner: "no-at-sign" })).rejects.toThrow(/expected user@host/);
+    const ro = await openTestRepository(st, PW, { hostname: "maint", username: "u", now: clock.now, readOnly: true } as any);
+    opened.push(ro);
+    await expect(maintain(ro, "full")).rejects.toThrow(/read-only/);
+    expect((await listAll(st, "kopia.maintenance")).length).toBe(0);
+  }, 60_000);
+
   test("quick maintenance is a no-op for epoch repositories but moves the schedule", async () => {
     const w = await open("writer");
     const { b } = await twoSnapshots(w);
