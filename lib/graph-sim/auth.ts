@@ -154,8 +154,9 @@ export function tokenEndpoint(
 
 /** Checks `Authorization: Bearer` for a Graph call; throws the Graph 401 envelope on failure. */
 export function checkBearer(h: string | null, jwt: Jwt, tenantId: string): void {
-  if (!h || !/^Bearer\s+/i.test(h)) throw new GraphError(401, "InvalidAuthenticationToken", "Access token is empty.");
+  const www = { "WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"' };
+  if (!h || !/^Bearer\s+/i.test(h)) throw new GraphError(401, "InvalidAuthenticationToken", "Access token is empty.", www);
   const claims = jwt.verify(h.replace(/^Bearer\s+/i, "").trim());
-  if (typeof claims === "string") throw new GraphError(401, "InvalidAuthenticationToken", claims);
-  if (claims.tid !== tenantId) throw new GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.");
+  if (typeof claims === "string") throw new GraphError(401, "InvalidAuthenticationToken", claims, www);
+  if (claims.tid !== tenantId) throw new GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.", www);
 }

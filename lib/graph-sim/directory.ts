@@ -164,6 +164,12 @@ export function directoryRoutes(router: Router, s: Store): void {
       value: [{ id: `19:${g.id.replace(/-/g, "")}@thread.tacv2`, createdDateTime: g.createdDateTime, displayName: "General", description: g.displayName, isFavoriteByDefault: null, email: "", tenantId: s.tenantId, webUrl: `https://teams.microsoft.com/l/channel/19%3a${g.id.replace(/-/g, "")}%40thread.tacv2/General`, membershipType: "standard" }],
     });
   });
+  router.on("GET", "/teams/:g/channels/:c/filesFolder", (r) => {
+    const g = group(r);
+    const site = s.sites.get(g.siteId)!;
+    const d = s.drives.get(site.drives[0]!)!;
+    return ok({ "@odata.context": `${r.base}/$metadata#teams('${g.id}')/channels('${r.params.c}')/filesFolder/$entity`, id: d.rootId, name: "General", webUrl: `${d.webUrl}/General`, parentReference: { driveId: d.id, driveType: d.driveType }, folder: { childCount: 0 } });
+  });
   // Present in Graph but not modelled: empty collections rather than unknown-segment errors.
   router.on("GET", "/groups/:g/conversations", (r) => ok({ "@odata.context": `${r.base}/$metadata#groups('${group(r).id}')/conversations`, value: [] }));
   router.on("GET", "/users/:u/chats", (r) => ok({ "@odata.context": `${r.base}/$metadata#users('${user(r).id}')/chats`, "@odata.count": 0, value: [] }));

@@ -75,6 +75,7 @@ describe("bearer checks", () => {
   test("missing, forged and expired tokens → 401 InvalidAuthenticationToken envelope", async () => {
     const none = await fetch(`${sim.graphBase}/users`, { headers: { "client-request-id": "cr-1" } });
     expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toStartWith("Bearer");
     const body = (await none.json()) as any;
     expect(body.error.code).toBe("InvalidAuthenticationToken");
     expect(Object.keys(body.error.innerError).sort()).toEqual(["client-request-id", "date", "request-id"]);

@@ -184,6 +184,9 @@ describe("sites and groups", () => {
     expect(byMail.body.value.length).toBe(1);
     const ch = await c.get(`/teams/${groups.body.value[0].id}/channels`);
     expect(ch.body.value[0].displayName).toBe("General");
+    const ff = await c.get(`/teams/${groups.body.value[0].id}/channels/${encodeURIComponent(ch.body.value[0].id)}/filesFolder`);
+    expect(ff.body.webUrl).toContain("/sites/sales/");
+    expect((await c.get(`/groups/${groups.body.value[0].id}/conversations`)).body.value).toEqual([]);
   });
 
   test("users: $select, $filter as Corso sends it, $count needs ConsistencyLevel", async () => {
