@@ -25,6 +25,7 @@ export const PACK_PREFIX_SPECIAL = "q";
 const FLUSH_PACK_INDEX_TIMEOUT_MS = 10 * 60 * 1000;
 const AUTO_REFRESH_INTERVAL_MS = 15 * 60 * 1000;
 const INDEX_LOAD_PARALLELISM = 8;
+const METADATA_CACHE_BYTES = 64 << 20;
 
 /** A content ID that no index knows about. */
 export class ContentNotFoundError extends BlobNotFoundError {
@@ -69,6 +70,8 @@ export class ContentManagerImpl implements ContentManager {
   private flushAfter: number;
   private lastRefresh = 0;
   private packsSinceGc = 0;
+  private readonly metadataPackCache = new Map<string, Uint8Array>();
+  private metadataCacheBytes = 0;
   private readonly now: () => Date;
   private readonly maxUploads: number;
 
@@ -190,7 +193,7 @@ export class ContentManagerImpl implements ContentManager {
       payload = sealed ? sealed.subarray(info.packOffset, info.packOffset + info.packedLength) : pack.readRange(info.packOffset, info.packedLength);
     } else {
       try {
-        payload = await this.st.getBlob(info.packBlobId, info.packOffset, info.packedLength);
+        payload = await this.readPackRange(info.packBlobId, info.packOffset, info.packedLength);
       } catch (e) {
         if (e instanceof BlobNotFoundError) throw new CorruptDataError(`${where}: pack blob ${info.packBlobId} not found`, { cause: e });
         throw e;
@@ -214,6 +217,32 @@ export class ContentManagerImpl implements ContentManager {
     } catch (e) {
       throw new CorruptDataError(`${where}: decompression failed: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /**
+   * Ranged read of a pack. Metadata (`q`) packs are small and read piecewise while walking
+   * directories and manifests, so like kopia's metadata cache we fetch them whole once and keep
+   * a small LRU of them; data (`p`) packs are always read by range.
+   */
+  private async readPackRange(packBlobId: string, offset: number, length: number): Promise<Uint8Array> {
+    if (!packBlobId.startsWith(PACK_PREFIX_SPECIAL)) return this.st.getBlob(packBlobId, offset, length);
+    let whole = this.metadataPackCache.get(packBlobId);
+    if (whole) {
+      this.metadataPackCache.delete(packBlobId); // LRU: move to the end
+      this.metadataPackCache.set(packBlobId, whole);
+    } else {
+      whole = await this.st.getBlob(packBlobId);
+      if (whole.length <= METADATA_CACHE_BYTES / 4) {
+        this.metadataPackCache.set(packBlobId, whole);
+        this.metadataCacheBytes += whole.length;
+        for (const [k, v] of this.metadataPackCache) {
+          if (this.metadataCacheBytes <= METADATA_CACHE_BYTES) break;
+          this.metadataPackCache.delete(k);
+          this.metadataCacheBytes -= v.length;
+        }
+      }
+    }
+    return whole.subarray(offset, Math.min(whole.length, offset + length));
   }
 
   async *iterateContents(opts: { prefix?: string; includeDeleted?: boolean } = {}): AsyncIterable<ContentInfo> {
