@@ -214,3 +214,39 @@ describe("delta token expiry", () => {
     }
   }, 30_000);
 });
+
+describe("recurring events", () => {
+  test("exception occurrences come back with their own attachments merged in", async () => {
+    const cal = String((await g.events.defaultCalendar(user)).id);
+    const b64 = (t: string) => Buffer.from(t).toString("base64");
+    // Created through Graph (as a restore would); exceptionOccurrences on create is a simulator extension.
+    const created = await g.request({
+      method: "POST", service: "exchange", mailbox: user, url: `/users/${user}/calendars/${cal}/events`,
+      json: {
+        subject: "standup",
+        start: { dateTime: "2026-03-02T09:00:00.0000000", timeZone: "UTC" },
+        end: { dateTime: "2026-03-02T09:15:00.0000000", timeZone: "UTC" },
+        recurrence: { pattern: { type: "daily", interval: 1 }, range: { type: "numbered", startDate: "2026-03-02", numberOfOccurrences: 5 } },
+        attachments: [{ "@odata.type": "#microsoft.graph.fileAttachment", name: "agenda.txt", contentType: "text/plain", contentBytes: b64("agenda") }],
+        exceptionOccurrences: [{
+          originalStart: "2026-03-04T09:00:00Z", subject: "standup (moved)",
+          start: { dateTime: "2026-03-04T10:00:00.0000000", timeZone: "UTC" },
+          end: { dateTime: "2026-03-04T10:15:00.0000000", timeZone: "UTC" },
+          attachments: [{ "@odata.type": "#microsoft.graph.fileAttachment", name: "notes.txt", contentType: "text/plain", contentBytes: b64("notes") }],
+        }],
+      },
+    });
+    const id = String(created.json().id);
+    const ev = await g.events.getEvent(user, id);
+    expect((ev.json.attachments as GraphObject[]).map((a) => a.name)).toEqual(["agenda.txt"]);
+    const exc = ev.json.exceptionOccurrences as GraphObject[];
+    expect(exc.length).toBe(1);
+    expect(exc[0].subject).toBe("standup (moved)");
+    const names = (exc[0].attachments as GraphObject[]).map((a) => a.name);
+    expect(names).toContain("notes.txt");
+    const notes = (exc[0].attachments as GraphObject[]).find((a) => a.name === "notes.txt")!;
+    expect(Buffer.from(String(notes.contentBytes), "base64").toString()).toBe("notes");
+    // the raw text is the beta GET as served, before the merge
+    expect(JSON.parse(ev.raw).attachments).toBeUndefined();
+  });
+});

@@ -78,13 +78,16 @@ export class EventsApi {
       ...this.ex(user), api: "beta", url: `/users/${seg(user)}/events/${seg(eventId)}`, query: { $expand: "exceptionOccurrences" },
     });
     const alerts: string[] = [];
-    if (needsAttachmentFetch(json)) {
+    // Corso fetches exception attachments when the *series* has attachments; an exception that
+    // says it has its own is fetched too.
+    const seriesHas = needsAttachmentFetch(json);
+    if (seriesHas) {
       json.attachments = await fetchAttachments(this.http, user, `/users/${seg(user)}/events/${seg(eventId)}`, alerts);
     }
     const exceptions = json.exceptionOccurrences;
     if (Array.isArray(exceptions)) {
       for (const ex of exceptions as GraphObject[]) {
-        if (typeof ex?.id !== "string" || !needsAttachmentFetch(ex)) continue;
+        if (typeof ex?.id !== "string" || !(seriesHas || needsAttachmentFetch(ex))) continue;
         ex.attachments = await fetchAttachments(this.http, user, `/users/${seg(user)}/events/${seg(ex.id)}`, alerts);
       }
     }
