@@ -71,8 +71,8 @@ function expandHome(p: string): string {
 export function normalizeFsPath(p: string): string {
   const t = p.trim();
   if (t === "") throw new UsageError("getting absolute repo path: empty path");
-  let abs = resolvePath(expandHome(t));
-  if (abs.length > 1) abs = abs.replace(/\/+$/, "");
+  const abs = resolvePath(expandHome(t));
+  // resolve() already drops trailing separators except on a root ("/", "C:\\").
   return abs;
 }
 
