@@ -121,6 +121,19 @@ describe("upload session", () => {
     expect(sha(back)).toBe(sha(data));
   });
 
+  test("a chunk PUT that fails with 503 is retried and the upload completes intact", async () => {
+    const root = await g.drives.getItem(driveId, "root", "id");
+    const data = new Uint8Array(700_000).map((_, i) => (i * 31) & 0xff);
+    sim.setFaults({ "503": 1, max: 1, path: "upload", method: "PUT" } as never);
+    const item = await g.drives.uploadFile(driveId, String(root.id), "retry.bin", data, data.length, { chunkSize: 327_680 });
+    const injected = sim.counters().faults["503"] ?? 0;
+    sim.setFaults({});
+    expect(injected).toBe(1);
+    expect(item.size).toBe(data.length);
+    const back = await bytesOf(g.drives.download(driveId, await g.drives.getItem(driveId, String(item.id))));
+    expect(sha(back)).toBe(sha(data));
+  });
+
   test("a streamed source uploads too, and bad chunk sizes are refused", async () => {
     const root = await g.drives.getItem(driveId, "root", "id");
     const data = new TextEncoder().encode("x".repeat(700_000));

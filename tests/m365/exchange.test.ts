@@ -52,6 +52,9 @@ describe("mail", () => {
     const ids = new Set(folders.map((f) => String(f.id)));
     expect(ids.size).toBe(folders.length);
     expect(folders.length).toBeGreaterThan(3);
+    // exactly the mailbox's folders, hidden ones included
+    const truth = sim.tenant.folders(user, "mail").filter((f) => f.id !== root.id).map((f) => f.id).sort();
+    expect([...ids].sort()).toEqual(truth);
     for (const f of folders) {
       expect(f.parentFolderId === root.id || ids.has(String(f.parentFolderId))).toBe(true);
       const kids = folders.filter((k) => k.parentFolderId === f.id).length;
