@@ -57,6 +57,9 @@ export async function openRepository(
   opts: RepositoryOpenOptions = {},
 ): Promise<Repository> {
   const cr = await openContentRepository(storage, password, opts);
+  // The scrypt key derivation leaves ~64 MB of garbage; collect it now rather than let it
+  // stack up under the first snapshot's peak.
+  if (typeof Bun !== "undefined") Bun.gc(true);
   const objects = new ObjectManager(cr.contents, cr.config.splitter || "FIXED", {
     decompress: (payload) => decompress(payload),
   });

@@ -43,7 +43,7 @@ const BIG_BUFFER = 1 << 20;
 // content manager must not retain `data` after that). Without this, every 4 MiB chunk is a fresh
 // allocation and the GC lets RSS balloon far beyond the few chunks actually in use.
 const bufferPool: Uint8Array[] = [];
-const POOL_MAX = 8;
+const POOL_MAX = 2;
 
 function takeBuffer(size: number): Uint8Array {
   for (let i = bufferPool.length - 1; i >= 0; i--) {

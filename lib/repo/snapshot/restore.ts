@@ -9,6 +9,7 @@ import type { ObjectManager } from "../object/object-manager.ts";
 import { unixModeFromPermissions, type DirEntry } from "./dir-entry.ts";
 import { readDirectory } from "./directory.ts";
 import type { SnapshotManifest } from "./manifest.ts";
+import { collectGarbageEvery } from "./upload-fs.ts";
 
 export interface RestoreOptions {
   /** Skip chown even when running as root. */
@@ -69,6 +70,7 @@ class Restorer {
           off += bytesWritten;
         }
         written += chunk.length;
+        collectGarbageEvery(chunk.length);
       }
     } finally {
       await fh.close();

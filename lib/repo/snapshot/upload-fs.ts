@@ -69,6 +69,17 @@ export async function* readFileBlocks(path: string, blockSize = 1 << 20): AsyncG
   }
 }
 
+let sinceGc = 0;
+/** Multi-MB chunk, pack and read buffers are garbage faster than JSC's heuristics collect them
+ * (they are off-heap); a full collection every ~64 MB processed keeps RSS near the working set. */
+export function collectGarbageEvery(bytes: number, threshold = 32 << 20): void {
+  sinceGc += bytes;
+  if (sinceGc >= threshold) {
+    sinceGc = 0;
+    Bun.gc(true);
+  }
+}
+
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
   const worker = async () => {
@@ -119,13 +130,15 @@ class FsUploader {
       return { ...e, size: prev.size, obj: prev.obj };
     }
     this.stats.nonCachedFiles++;
-    const w = this.repo.objects.newWriter({ compression: this.opts.compression, description: `FILE:${rel}` });
+    // one chunk stored while the next is filled, like kopia's AsyncWrites: 1
+    const w = this.repo.objects.newWriter({ compression: this.opts.compression, description: `FILE:${rel}`, asyncWrites: 1 });
     let size = 0;
     const block0 = this.opts.readBlockSize ?? 1 << 20;
     const blockSize = Math.min(block0, Math.max(4096, Number(st.size) + 1));
     for await (const block of readFileBlocks(abs, blockSize)) {
       await w.write(block);
       size += block.length;
+      collectGarbageEvery(block.length);
     }
     e.obj = await w.result();
     e.size = size;
