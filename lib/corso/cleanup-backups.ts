@@ -5,6 +5,7 @@
 // kopia's snapshot GC then frees the data.
 import { CorsoError, errorMessage } from "../errors.ts";
 import { runMaintenance, type MaintenanceOptions, type MaintenanceReport } from "../repo/maintenance/index.ts";
+import type { Repository } from "../repo/repository.ts";
 
 export const DEFAULT_CLEANUP_BUFFER_MS = 7 * 24 * 3600 * 1000;
 
@@ -218,7 +219,7 @@ export interface CorsoMaintenanceReport extends MaintenanceReport {
 }
 
 export async function corsoRepoMaintenance(
-  repo: { manifests: CleanupManifests; contents: { flush(): Promise<void> } },
+  repo: Repository,
   opts: MaintenanceOptions & { cleanupBufferMs?: number },
 ): Promise<CorsoMaintenanceReport> {
   let cleanup: CleanupResult | undefined;

@@ -19,6 +19,7 @@ import {
 import { runSnapshotGC, type SnapshotGCStats } from "./snapshot-gc.ts";
 import { maintenanceViewOf } from "./view.ts";
 import type { MaintenanceRepository } from "./types.ts";
+import type { Repository } from "../repository.ts";
 
 export { SAFETY_FULL, SAFETY_NONE, type SafetyParameters, type SafetyLevel } from "./safety.ts";
 export {
@@ -152,7 +153,8 @@ async function ensureOwner(repo: MaintenanceRepository, params: MaintenanceParam
   return true;
 }
 
-export async function runMaintenance(repository: unknown, opts: MaintenanceOptions): Promise<MaintenanceReport> {
+/** Runs quick or full maintenance on an opened repository (see docs/ENGINE.md). */
+export async function runMaintenance(repository: Repository | MaintenanceRepository, opts: MaintenanceOptions): Promise<MaintenanceReport> {
   if (!/^[^@\s]+@[^@\s]+$/.test(opts.owner ?? "")) {
     throw new UsageError(`invalid maintenance owner "${opts.owner ?? ""}": expected user@host`);
   }

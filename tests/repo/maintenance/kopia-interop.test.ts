@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { TASK, readSchedule, runMaintenance } from "../../../lib/repo/maintenance/index.ts";
+import { MaintenanceNotOwnedError, TASK, getMaintenanceParams, readSchedule, runMaintenance, setMaintenanceParams } from "../../../lib/repo/maintenance/index.ts";
 import { verifyRepository } from "../../../lib/repo/verify.ts";
 import { openFilesystemStorage } from "../../../lib/storage/filesystem.ts";
 import type { BlobStorage } from "../../../lib/storage/types.ts";
@@ -107,5 +107,23 @@ describe("maintenance interop with kopia 0.15", () => {
     // A (small + big chunks) and our C remain; B's 400 KB file does not
     expect(liveData).toBeGreaterThan(0);
     expect(totalOriginal).toBeLessThan(A_SMALL.length + A_BIG.length + C_OURS.length + 64 * 1024);
+  }, 180_000);
+
+  test("maintenance parameters round-trip between kopia and us; kopia's owner is respected", async () => {
+    k.run(["maintenance", "set", "--owner=someone@elsewhere", "--full-interval=36h", "--max-retained-log-count=77"]);
+    const m = await open();
+    const p = await getMaintenanceParams(m.manifests);
+    expect(p.owner).toBe("someone@elsewhere");
+    expect(p.full.intervalMs).toBe(36 * 3600_000);
+    expect(p.logRetention.maxCount).toBe(77);
+    await expect(runMaintenance(m, { mode: "full", owner: OWNER, safety: "none" })).rejects.toBeInstanceOf(MaintenanceNotOwnedError);
+
+    await setMaintenanceParams(m.manifests, { ...p, owner: OWNER, extendObjectLocks: false, quick: { enabled: false, intervalMs: 2 * 3600_000 } }, m.contents);
+    const info = JSON.parse(k.run(["maintenance", "info", "--json"]).stdout);
+    expect(info.owner).toBe(OWNER);
+    expect(info.quick).toEqual({ enabled: false, interval: 2 * 3600e9 });
+    expect(info.full.interval).toBe(36 * 3600e9);
+    expect(info.logRetention.maxCount).toBe(77);
+    k.run(["maintenance", "run", "--full", "--safety=none"]); // kopia (u@h) is the owner again
   }, 180_000);
 });
