@@ -9,6 +9,9 @@ import { loadIndexBlob } from "../../../lib/repo/content/index-blobs.ts";
 import { openFilesystemStorage } from "../../../lib/storage/filesystem.ts";
 import { listAll } from "../../../lib/storage/types.ts";
 import { KopiaTool } from "./kopia-tool.ts";
+import { decryptWithFormatKey, parseFormatBlob, serializeFormatBlob } from "../../../lib/repo/format/format-blob.ts";
+import { parseRepositoryConfig, repositoryConfigToJson } from "../../../lib/repo/format/repository-config.ts";
+import { goMarshal } from "../../../lib/repo/format/go-json.ts";
 
 const root = mkdtempSync(join(tmpdir(), "corso-kopia-interop-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,6 +34,12 @@ async function checkKopiaRepoReadable(name: string, formatArgs: string[]): Promi
   expect(list.length).toBeGreaterThan(3);
   const st = await openFilesystemStorage({ path: repoPath });
   const repo = await openContentRepository(st, "interop-pw", { readOnly: true });
+  // golden: our serialisers reproduce kopia's kopia.repository and its inner config byte for byte
+  const raw = await st.getBlob("kopia.repository");
+  const fb = parseFormatBlob(raw);
+  expect(new TextDecoder().decode(serializeFormatBlob(fb))).toBe(new TextDecoder().decode(raw));
+  const plain = new TextDecoder().decode(decryptWithFormatKey(fb.encryptedBlockFormat, repo.formatEncryptionKey, fb.uniqueID));
+  expect(goMarshal(repositoryConfigToJson(parseRepositoryConfig(JSON.parse(plain))))).toBe(plain);
   const ours = [];
   for await (const i of repo.contents.iterateContents({ includeDeleted: true })) ours.push(i.contentId);
   expect(ours.sort()).toEqual(list.map((c) => c.contentID).sort());
