@@ -26,6 +26,8 @@ const FLUSH_PACK_INDEX_TIMEOUT_MS = 10 * 60 * 1000;
 const AUTO_REFRESH_INTERVAL_MS = 15 * 60 * 1000;
 const INDEX_LOAD_PARALLELISM = 8;
 const METADATA_CACHE_BYTES = 64 << 20;
+/** Index v2 stores lengths in 28 bits (packed length includes the 28-byte AEAD overhead). */
+const MAX_CONTENT_LENGTH = 2 ** 28 - 64;
 
 /** A content ID that no index knows about. */
 export class ContentNotFoundError extends BlobNotFoundError {
@@ -312,6 +314,9 @@ export class ContentManagerImpl implements ContentManager {
   async writeContent(data: Uint8Array, opts: WriteContentOptions): Promise<string> {
     this.checkWritable();
     validatePrefix(opts.prefix);
+    if (data.length >= MAX_CONTENT_LENGTH) {
+      throw new UsageError(`content too large: ${data.length} bytes (index v2 limit is ${MAX_CONTENT_LENGTH - 1 - this.crypter.encryptor.overhead})`);
+    }
     await this.throwIfUploadFailed();
     const contentId = opts.prefix + toHex(this.crypter.hash(data));
     const existing = this.lookup(contentId);

@@ -270,6 +270,9 @@ describe("content manager", () => {
     await r.close();
     expect(st.puts.length).toBe(n);
     await expect(r.contents.writeContent(randomBytes(1), { prefix: "A" })).rejects.toBeInstanceOf(UsageError);
+    const w = await openContentRepository(st, "pw");
+    await expect(w.contents.writeContent(randomBytes(1), { prefix: "kk" })).rejects.toBeInstanceOf(UsageError);
+    await expect(w.contents.writeContent(new Uint8Array(2 ** 28), { prefix: "" })).rejects.toBeInstanceOf(UsageError);
   });
 });
 
