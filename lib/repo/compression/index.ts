@@ -28,7 +28,9 @@ const CODECS: Record<number, Codec> = {
   0x1002: gzipCodec(9),
   0x1100: zstdCodec(3),
   0x1101: zstdCodec(1),
-  0x1102: zstdCodec(7),
+  // klauspost's SpeedBetterCompression is far faster than libzstd level 7 (13 MB/s on mail text here);
+  // level 4 keeps Corso's default compressor near restic's ingest speed at ~8 % larger output.
+  0x1102: zstdCodec(4),
   0x1103: zstdCodec(11),
   0x1200: s2,
   0x1201: s2,
