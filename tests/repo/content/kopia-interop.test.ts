@@ -85,6 +85,10 @@ describe("reading repositories written by kopia 0.15", () => {
     expect(await checkKopiaRepoReadable("v3", [])).toBeGreaterThan(3);
   }, 120_000);
 
+  test("non-default algorithms (BLAKE3-256 32-byte hashes, ChaCha20-Poly1305)", async () => {
+    expect(await checkKopiaRepoReadable("alt", ["--block-hash=BLAKE3-256", "--encryption=CHACHA20-POLY1305-HMAC-SHA256"])).toBeGreaterThan(3);
+  }, 120_000);
+
   test("format v1 (legacy n index blobs, index v1, format bytes in packs)", async () => {
     expect(await checkKopiaRepoReadable("v1", ["--format-version=1"])).toBeGreaterThan(3);
   }, 120_000);
@@ -136,6 +140,26 @@ describe("kopia 0.15 reading repositories written by us", () => {
     for (const c of list2) expect((await r2.contents.getContent(c.contentID)).length).toBe(c.originalLength);
     await st.close();
   }, 180_000);
+
+  test("non-default algorithms written by us: kopia verifies and reads", async () => {
+    const w = join(root, "ours-alt");
+    const repoPath = join(w, "repo");
+    const st = await openFilesystemStorage({ path: repoPath, create: true });
+    await createContentRepository(st, "alt-pw", { hash: "BLAKE3-256", encryption: "CHACHA20-POLY1305-HMAC-SHA256" });
+    const repo = await openContentRepository(st, "alt-pw");
+    const written = new Map<string, Uint8Array>();
+    for (let i = 0; i < 10; i++) {
+      const d = randomBytes(500 + i);
+      written.set(await repo.contents.writeContent(d, { prefix: i % 2 ? "k" : "" }), d);
+    }
+    await repo.close();
+    expect([...written.keys()][0]).toMatch(/^[0-9a-f]{64}$/);
+    const k = new KopiaTool(join(w, "kopia"), "alt-pw");
+    k.connect(repoPath);
+    expect(k.run(["content", "verify", "--full"]).stderr).toContain("found 0 errors");
+    for (const [id, d] of written) expect(Buffer.from(k.run(["content", "show", id]).stdout).equals(Buffer.from(d))).toBe(true);
+    await st.close();
+  }, 120_000);
 
   test("epoch advance + single-epoch and range compaction: kopia reads the result", async () => {
     const w = join(root, "epochs");
