@@ -134,6 +134,14 @@ describe("upload session", () => {
     expect(sha(back)).toBe(sha(data));
   });
 
+  test("an empty file is created with a plain PUT", async () => {
+    const root = await g.drives.getItem(driveId, "root", "id");
+    const item = await g.drives.uploadFile(driveId, String(root.id), "empty.txt", new Uint8Array(0), 0);
+    expect(item.size).toBe(0);
+    expect(item.name).toBe("empty.txt");
+    expect(sim.tenant.fileContent(String(item.id))?.byteLength).toBe(0);
+  });
+
   test("a streamed source uploads too, and bad chunk sizes are refused", async () => {
     const root = await g.drives.getItem(driveId, "root", "id");
     const data = new TextEncoder().encode("x".repeat(700_000));

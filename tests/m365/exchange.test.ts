@@ -253,3 +253,17 @@ describe("recurring events", () => {
     expect(JSON.parse(ev.raw).attachments).toBeUndefined();
   });
 });
+
+describe("client from the environment", () => {
+  test("AZURE_* and CORSO_GRAPH_URL/CORSO_LOGIN_URL reach the simulator; missing secret is a usage error", async () => {
+    const { createGraphClientFromEnv } = await import("../../lib/m365/graph/index.ts");
+    const env = {
+      AZURE_TENANT_ID: sim.tenantId, AZURE_CLIENT_ID: sim.clientId, AZURE_CLIENT_SECRET: sim.clientSecret,
+      CORSO_GRAPH_URL: sim.graphBase, CORSO_LOGIN_URL: sim.loginBase,
+    };
+    const c = createGraphClientFromEnv(env);
+    expect(c.endpoints.graphV1).toBe(sim.graphBase);
+    expect((await c.discovery.user(user)).id).toBe(user);
+    expect(() => createGraphClientFromEnv({ ...env, AZURE_CLIENT_SECRET: undefined })).toThrow(/AZURE_CLIENT_SECRET/);
+  });
+});

@@ -1,7 +1,7 @@
 // The GraphClient facade: one object wiring endpoints, auth, the HTTP layer and the services.
 
 import { DiscoveryApi } from "../discovery.ts";
-import { ClientCredentialTokenSource, type Credentials, type TokenSource } from "./auth.ts";
+import { ClientCredentialTokenSource, type Credentials, credentialsFromEnv, type TokenSource } from "./auth.ts";
 import { type CloudName, type Endpoints, resolveEndpoints } from "./clouds.ts";
 import { ContactsApi } from "./contacts.ts";
 import { type GraphCounters, newCounters } from "./counters.ts";
@@ -88,4 +88,22 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     stats: () => ({ ...counters }),
     request: (req) => http.request(req),
   };
+}
+
+/**
+ * Client from the environment as Corso reads it: AZURE_TENANT_ID, AZURE_CLIENT_ID,
+ * AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH (+ _PASSWORD), CORSO_M365_CLOUD,
+ * CORSO_GRAPH_URL, CORSO_LOGIN_URL. Explicit options (flags, config file) win.
+ */
+export function createGraphClientFromEnv(env: Record<string, string | undefined>, opts: Partial<GraphClientOptions> = {}): GraphClient {
+  const c = credentialsFromEnv(env);
+  return createGraphClient({
+    ...opts,
+    tenantId: opts.tenantId ?? c.tenantId ?? "",
+    clientId: opts.clientId ?? c.clientId ?? "",
+    clientSecret: opts.clientSecret ?? (opts.certificatePath || opts.certificatePem ? undefined : c.clientSecret),
+    certificatePath: opts.certificatePath ?? (opts.clientSecret ? undefined : c.certificatePath),
+    certificatePassword: opts.certificatePassword ?? c.certificatePassword,
+    env: opts.env ?? env,
+  });
 }

@@ -109,6 +109,10 @@ export class DrivesApi {
       method: "POST", cost: COST.write, url: `/drives/${seg(driveId)}/items/${seg(parentId)}/children`,
       query: { "@microsoft.graph.conflictBehavior": opts.conflictBehavior ?? "rename" }, json: { name, file: {} },
     }))).json;
+    if (size === 0) {
+      // Upload sessions cannot carry zero bytes; an empty file is a plain PUT of /content.
+      return (await this.http.getJson(this.d({ method: "PUT", cost: COST.write, url: `/drives/${seg(driveId)}/items/${seg(String(created.id))}/content`, body: new Uint8Array(0), headers: { "Content-Type": "application/octet-stream" } }))).json;
+    }
     const session = await this.createUploadSession(driveId, String(created.id));
     return uploadToSession(this.http, session.uploadUrl, source, size, opts);
   }

@@ -1,5 +1,5 @@
 // Public surface of the Graph client. Import from here (lazily from the CLI).
-export { createGraphClient, type GraphClient, type GraphClientOptions } from "./client.ts";
+export { createGraphClient, createGraphClientFromEnv, type GraphClient, type GraphClientOptions } from "./client.ts";
 export { ClientCredentialTokenSource, credentialsFromEnv, loadCertificate, buildClientAssertion, type Credentials, type TokenSource } from "./auth.ts";
 export { CLOUDS, parseCloudName, resolveEndpoints, tokenEndpoint, type CloudName, type Endpoints, type EndpointOptions } from "./clouds.ts";
 export { newCounters, type GraphCounters } from "./counters.ts";

@@ -1,6 +1,7 @@
 // Non-delta paging: follow @odata.nextLink one page at a time. Pages are yielded as they
 // arrive; nothing is accumulated.
 
+import { GraphError } from "./errors.ts";
 import type { GraphHttp, GraphRequest } from "./http.ts";
 
 export type GraphObject = Record<string, unknown>;
@@ -35,7 +36,9 @@ export async function* pages(http: GraphHttp, first: GraphRequest): AsyncGenerat
     yield page;
     if (!page.nextLink) return;
     // A nextLink that repeats would loop forever; Graph never does this legitimately.
-    if (seen.has(page.nextLink)) throw new Error(`graph returned the same @odata.nextLink twice: ${page.nextLink.split("?")[0]}`);
+    if (seen.has(page.nextLink)) {
+      throw new GraphError({ status: 200, method: "GET", url: page.nextLink, message: "the server returned the same @odata.nextLink twice (paging loop)" });
+    }
     seen.add(page.nextLink);
     req = { ...first, url: page.nextLink, query: undefined, api: undefined };
   }
