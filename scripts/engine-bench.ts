@@ -34,7 +34,7 @@ const WORDS = (
   "the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part meeting project quarterly report budget invoice schedule review attached please regards thanks team customer update deadline contract proposal"
 ).split(" ");
 
-async function generate(dir: string, totalBytes: number): Promise<{ files: number; bytes: number }> {
+export async function generate(dir: string, totalBytes: number): Promise<{ files: number; bytes: number }> {
   const binBudget = Math.floor(totalBytes * 0.6);
   let files = 0;
   let bytes = 0;

@@ -72,7 +72,7 @@ export async function* readFileBlocks(path: string, blockSize = 1 << 20): AsyncG
 let sinceGc = 0;
 /** Multi-MB chunk, pack and read buffers are garbage faster than JSC's heuristics collect them
  * (they are off-heap); a full collection every ~64 MB processed keeps RSS near the working set. */
-export function collectGarbageEvery(bytes: number, threshold = 32 << 20): void {
+export function collectGarbageEvery(bytes: number, threshold = 48 << 20): void {
   sinceGc += bytes;
   if (sinceGc >= threshold) {
     sinceGc = 0;
@@ -194,10 +194,15 @@ class FsUploader {
         ignored++;
       }
     }
-    await pool(files, this.opts.parallelFiles ?? 2, async ({ name: n, st: cst }) => {
+    // Small files overlap their open/read latency; large ones (whole chunks in flight) go one at
+    // a time so peak memory stays a few chunks.
+    const LARGE = 8 << 20;
+    const upload = async ({ name: n, st: cst }: { name: string; st: Stat }) => {
       const childRel = rel === "." ? n : `${rel}/${n}`;
       entries.push(await this.uploadFile(join(abs, n), childRel, n, cst, prev.get(n)));
-    });
+    };
+    await pool(files.filter((x) => Number(x.st.size) < LARGE), this.opts.parallelFiles ?? 2, upload);
+    await pool(files.filter((x) => Number(x.st.size) >= LARGE), 1, upload);
     for (const { name: n, st: cst } of dirs) {
       const p = prev.get(n);
       const childRel = rel === "." ? n : `${rel}/${n}`;
