@@ -80,7 +80,7 @@ function resolve(argv: string[]): Resolved {
 
 /** Rewrites `--flag value` / `--flag=value` of string flags to `--flag=<ENC>value` so that cac
  * (mri) keeps the exact string (no number coercion, values may start with "-"). */
-function normalizeArgs(rest: string[], specs: FlagSpec[], cmdPath: string): string[] {
+function normalizeArgs(rest: string[], specs: FlagSpec[], cmdPath: string, positionals?: string[]): string[] {
   const byName = new Map(specs.map((f) => [f.name, f]));
   const out: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -91,6 +91,7 @@ function normalizeArgs(rest: string[], specs: FlagSpec[], cmdPath: string): stri
     }
     if (!a.startsWith("--")) {
       if (isFlag(a)) out.push(a);
+      else if (positionals) positionals.push(a);
       else throw new UsageError(`unknown command "${a}" for "${cmdPath}"`);
       continue;
     }
@@ -136,8 +137,8 @@ function mapCacError(e: unknown): Error {
 }
 
 /** Parses leaf (or group) flags with cac; returns camelCase values with strings decoded. */
-function parseFlags(cmdPath: string, specs: FlagSpec[], rest: string[]): FlagValues {
-  const norm = normalizeArgs(rest, [...GLOBAL_FLAGS, ...specs, { name: "help", kind: "bool", desc: "" }], cmdPath);
+function parseFlags(cmdPath: string, specs: FlagSpec[], rest: string[], positionals?: string[]): FlagValues {
+  const norm = normalizeArgs(rest, [...GLOBAL_FLAGS, ...specs, { name: "help", kind: "bool", desc: "" }], cmdPath, positionals);
   const cli = cac(cmdPath);
   for (const f of GLOBAL_FLAGS) cli.option(cacOption(f), f.desc);
   const cmd = cli.command("", "");
@@ -215,7 +216,8 @@ export async function runCli(argv: string[], io: RunIO = {}): Promise<number> {
       else process.stdout.write(renderHelp(r.path, leaf));
       return 0;
     }
-    const flags = parseFlags(cmdPath, leaf.flags, r.rest);
+    const args: string[] = [];
+    const flags = parseFlags(cmdPath, leaf.flags, r.rest, leaf.positionalArgs ? args : undefined);
     const globals = globalsFrom(flags);
     log = createLogger(
       { level: globals.logLevel, format: globals.logFormat, file: globals.logFile, maskSensitiveData: globals.maskSensitiveData },
@@ -239,7 +241,7 @@ export async function runCli(argv: string[], io: RunIO = {}): Promise<number> {
       }
     }
     const ctx: CommandContext = { commandPath: cmdPath, globals, log, progress, env };
-    await leaf.run(ctx, flags);
+    await leaf.run(ctx, flags, args);
     progress.stop();
     log.info("command completed", { command: cmdPath });
     return 0;

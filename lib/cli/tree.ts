@@ -1,6 +1,8 @@
 // The command tree (Corso's cobra tree, spec §0). Leaves import their implementation lazily so
 // `corso --help` / `--version` load neither the engine nor the AWS SDK. Service commands
 // (backup/restore/export) plug in here as further groups once they work.
+// Exchange backup/export groups (issue #5): light specs; implementations load lazily.
+import { BACKUP_GROUP, EXPORT_GROUP } from "./commands/backup-tree.ts";
 import type { CommandContext, FlagValues } from "./context.ts";
 import {
   AWS_FLAGS,
@@ -26,7 +28,9 @@ export interface Leaf {
   noLogBanner?: boolean;
   /** Custom help (corso env prints its guide as help). */
   help?: () => Promise<void>;
-  run(ctx: CommandContext, flags: FlagValues): Promise<void>;
+  /** Takes positional arguments (e.g. export's <destination>); passed as `args`. */
+  positionalArgs?: boolean;
+  run(ctx: CommandContext, flags: FlagValues, args?: string[]): Promise<void>;
 }
 
 export interface Group {
@@ -161,6 +165,8 @@ corso repo verify --read-data-percent 10`,
         },
       ],
     },
+    BACKUP_GROUP,
+    EXPORT_GROUP,
     {
       kind: "leaf",
       name: "env",

@@ -1,0 +1,217 @@
+// `corso backup create exchange` (corso-cli spec §4.1): validates the flags as Corso does, connects
+// the configured repository, resolves the mailboxes, runs one backup per mailbox
+// (lib/ops/backup/exchange.ts) and prints Corso's messages: `Backup complete ∙ <id>` and the stats
+// line per backup, `Completed Backups:` with the list table, `Unable to complete backup` per
+// failure and finally `<n> of <m> backups failed` (exit 1). SIGINT/SIGTERM abort the run through
+// an AbortSignal, so what was uploaded is checkpointed and reused by the next run.
+import { UsageError } from "../../errors.ts";
+import type { BackupProgressEvent, BackupRunResult } from "../../ops/backup/types.ts";
+import type { CommandContext, FlagValues } from "../context.ts";
+import { backupPrintable, humanizeBytes, type BackupView } from "../details-print.ts";
+import { CommandError, wrapError } from "../errors.ts";
+import { openGraph, resolveAzureCredentials, type AzureFlags } from "../graph-config.ts";
+import { pii } from "../log.ts";
+import { info, isJSON, outLine, printAll } from "../print.ts";
+import type { RepoFlags } from "../repo-config.ts";
+import { closeConnected, connectConfigured } from "../session.ts";
+
+type Category = "email" | "contacts" | "events";
+const CATEGORIES: Category[] = ["email", "contacts", "events"];
+
+/** Corso's comma-separated string slice (pflag StringSlice, simplified: no CSV quoting). */
+export function splitList(v: string | boolean | undefined): string[] | undefined {
+  if (typeof v !== "string") return undefined;
+  if (v.trim() === "") return [];
+  return v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+/** `--shard i/n` (1-based i): the library's 0-based partition index. */
+export function parseShard(v: string | undefined): { index: number; count: number } | undefined {
+  if (v === undefined) return undefined;
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(v);
+  const i = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!m || n < 1 || i < 1 || i > n || n > 10_000) {
+    throw new UsageError(`invalid argument "${v}" for "--shard" flag: expected i/n with 1 <= i <= n (e.g. 1/4)`);
+  }
+  return { index: i - 1, count: n };
+}
+
+export interface CreateInput {
+  mailboxes: string[];
+  categories: Category[];
+  shard?: { index: number; count: number };
+}
+
+/** Flag validation, before anything is touched (Corso's preRun and validate order). */
+export function validateCreateFlags(f: FlagValues): CreateInput {
+  const hasUser = typeof f.user === "string";
+  const hasMailbox = typeof f.mailbox === "string";
+  if (!hasUser && !hasMailbox) throw new UsageError("either --user or --mailbox flag is required");
+  if (hasUser && hasMailbox) throw new UsageError("cannot use both [mailbox, user] flags in the same command");
+  const mailboxes = splitList(hasMailbox ? f.mailbox : f.user) ?? [];
+  if (mailboxes.length === 0) throw new UsageError("--user/--mailbox requires one or more email addresses or the wildcard '*'");
+  const data = splitList(f.data) ?? [];
+  for (const d of data) {
+    if (!CATEGORIES.includes(d as Category)) throw new UsageError(`${d} is an unrecognized data type; must be one of contacts, email, or events`);
+  }
+  const categories = data.length === 0 ? [...CATEGORIES] : CATEGORIES.filter((c) => data.includes(c));
+  // Accepted for Corso compatibility: range checks only (values are the client's own defaults).
+  if (typeof f.fetchParallelism === "string" && !/^\s*\d+\s*$/.test(f.fetchParallelism)) {
+    throw new UsageError(`invalid argument "${f.fetchParallelism}" for "--fetch-parallelism" flag: strconv.ParseInt: parsing "${f.fetchParallelism}": invalid syntax`);
+  }
+  if (typeof f.deltaPageSize === "string" && !/^\s*\d+\s*$/.test(f.deltaPageSize)) {
+    throw new UsageError(`invalid argument "${f.deltaPageSize}" for "--delta-page-size" flag: strconv.ParseInt: parsing "${f.deltaPageSize}": invalid syntax`);
+  }
+  const wildcard = mailboxes.includes("*");
+  return { mailboxes: wildcard ? ["*"] : mailboxes, categories, shard: parseShard(typeof f.shard === "string" ? f.shard : undefined) };
+}
+
+type Graph = Awaited<ReturnType<typeof openGraph>>;
+
+/** Named mailboxes must exist and have Exchange: one clear line otherwise, before any backup. */
+async function checkNamedMailboxes(graph: Graph, names: string[], tenantId: string): Promise<void> {
+  const { isGraphError } = await import("../../m365/graph/index.ts");
+  for (const name of names) {
+    let id: string;
+    try {
+      id = String((await graph.discovery.user(name, "id,userPrincipalName")).id ?? name);
+    } catch (e) {
+      if (isGraphError(e) && (e.status === 404 || e.kind === "user-not-found" || e.kind === "not-found")) {
+        throw new CommandError("mailbox-not-found", `Unable to initiate backup: mailbox ${name} not found in tenant ${tenantId}`);
+      }
+      throw wrapError("Failed to retrieve M365 users", e);
+    }
+    let enabled: boolean;
+    try {
+      enabled = await graph.discovery.mailboxEnabled(id);
+    } catch (e) {
+      throw wrapError("Failed to retrieve M365 users", e);
+    }
+    if (!enabled) {
+      throw new CommandError("service-not-enabled", `Unable to initiate backup: ${name} has no Exchange Online mailbox (service not enabled)`);
+    }
+  }
+}
+
+function progressText(e: BackupProgressEvent, st: { mailbox: string; n: string; items: number; bytes: number }): string {
+  if (e.type === "mailbox-start") {
+    st.mailbox = e.resource.name || e.resource.id;
+    st.n = `${e.index + 1}/${e.total}`;
+    st.items = 0;
+    st.bytes = 0;
+  } else if (e.type === "item") {
+    st.items++;
+    st.bytes += e.bytes;
+  }
+  return `${st.n} ${st.mailbox}: ${st.items} items, ${humanizeBytes(st.bytes)}`;
+}
+
+/** Wires SIGINT/SIGTERM to an AbortController for the duration of fn; a second signal exits. */
+async function withInterrupt<T>(ctx: CommandContext, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    count++;
+    if (count > 1) process.exit(130);
+    ctx.log.warn("interrupted: saving what was backed up", { signal: sig });
+    info(`\nInterrupted (${sig}): saving what has been backed up so far. Press Ctrl-C again to quit immediately.`);
+    ac.abort(new CommandError("interrupted", `backup interrupted by ${sig}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await fn(ac.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function failureCause(r: BackupRunResult): string {
+  if (r.failure) return r.failure;
+  if (r.errors.length > 0) {
+    const first = r.errors[0];
+    const more = r.errors.length > 1 ? ` (and ${r.errors.length - 1} more)` : "";
+    return `running backup: partial success: ${r.errors.length} errors occurred: ${first.name || first.id}: ${first.cause}${more}`;
+  }
+  return `backup status ${r.status}`;
+}
+
+export async function createExchange(ctx: CommandContext, f: FlagValues): Promise<void> {
+  const input = validateCreateFlags(f);
+  const c = await connectConfigured(ctx, f as RepoFlags);
+  const completed: string[] = [];
+  const failures: string[] = [];
+  let total = 0;
+  try {
+    const creds = resolveAzureCredentials(f as AzureFlags, c.file, ctx.env);
+    const graph = await openGraph(creds, ctx.env);
+    if (input.mailboxes[0] !== "*") await checkNamedMailboxes(graph, input.mailboxes, creds.tenantId);
+    const { runExchangeBackup } = await import("../../ops/backup/exchange.ts");
+    const st = { mailbox: "", n: "", items: 0, bytes: 0 };
+    const onResult = (r: BackupRunResult) => {
+      ctx.log.info("mailbox backup finished", { mailbox: pii(r.resource.name || r.resource.id), status: r.status, backupId: r.backupId ?? "", errors: r.errors.length });
+    };
+    const run = (signal: AbortSignal, update: (s: string) => void) =>
+      runExchangeBackup(c.repo, graph, {
+        tenantId: creds.tenantId,
+        mailboxes: input.mailboxes,
+        categories: input.categories,
+        failFast: f.failFast === true,
+        disableIncrementals: f.disableIncrementals === true,
+        forceItemDataDownload: f.forceItemDataDownload === true,
+        shard: input.shard,
+        signal,
+        onProgress: (e: BackupProgressEvent) => {
+          if (e.type === "mailbox-done") onResult(e.result);
+          update(progressText(e, st));
+        },
+      });
+    let results: BackupRunResult[];
+    try {
+      results = await withInterrupt(ctx, (signal) =>
+        ctx.progress.interactive ? ctx.progress.step("Backing up Exchange data", (update) => run(signal, update)) : run(signal, () => {}),
+      );
+    } catch (e) {
+      throw wrapError("Failed to run backup", e);
+    }
+    // "NotEnabled" resources are skipped silently, as Corso skips ErrServiceNotEnabled.
+    const counted = results.filter((r) => r.status !== "NotEnabled");
+    total = counted.length;
+    for (const r of counted) {
+      const name = r.resource.name || r.resource.id;
+      const ok = r.backupId && r.status !== "Failed" && r.errors.length === 0 && r.backupType !== "assist-backup";
+      if (ok) {
+        completed.push(r.backupId!);
+        if (isJSON()) info(`Backup complete - ID: ${r.backupId}`);
+        else {
+          info(`Backup complete ∙ ${r.backupId}`);
+          outLine(
+            `Bytes uploaded: ${humanizeBytes(r.stats.nonMetaBytesUploaded)} | Items uploaded: ${r.stats.nonMetaItemsWritten} | ` +
+              `Items skipped: ${r.skipped.length} | Errors: ${r.errors.length}`,
+          );
+        }
+        continue;
+      }
+      const cause = failureCause(r);
+      const saved = r.backupId ? ` (data saved as assist backup ${r.backupId}; the next run reuses it)` : "";
+      info(`Error: Unable to complete backup\nCause: ${name}: ${cause}${saved}`);
+      failures.push(`${name}: ${cause}${saved}`);
+    }
+    if (completed.length > 0) {
+      const { getBackup } = await import("../../ops/backups.ts");
+      const models: BackupView[] = [];
+      for (const id of completed) models.push((await getBackup(c.repo, id)) as unknown as BackupView);
+      info("\nCompleted Backups:");
+      printAll(models.map(backupPrintable));
+    } else if (total === 0 && failures.length === 0) {
+      info(input.shard ? `No mailboxes in shard ${input.shard.index + 1}/${input.shard.count}` : "No mailboxes with Exchange data to back up");
+    }
+  } finally {
+    await closeConnected(ctx, c);
+  }
+  if (failures.length > 0) {
+    throw new CommandError("backup-failed", `${failures.length} of ${total} backups failed: ∙ ${failures.join(" ∙ ")}`);
+  }
+}
