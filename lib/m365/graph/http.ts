@@ -291,7 +291,9 @@ export class GraphHttp {
       const transient =
         (isRetryableStatus(status) && !PERMANENT_KINDS.has(err.kind)) ||
         (method === "GET" && status === 400 && odata?.code === "invalidRequest") ||
-        (method === "GET" && status === 404 && text.length === 0);
+        (method === "GET" && status === 404 && text.length === 0) ||
+        // Corso: a 4xx/5xx whose body says the server failed to read our payload is transient.
+        (status >= 400 && text.includes("IO error during request payload read"));
       if (!transient || attempt >= maxAttempts) throw err;
       if (retryAfterMs !== undefined && (status === 429 || status === 503)) {
         this.fence.raise(scope, Date.now() + Math.min(retryAfterMs, this.retry.maxRetryAfterMs));
