@@ -1,0 +1,404 @@
+// One mailbox's Exchange backup, in Corso's shape: containers enumerated in full, per-container
+// delta with the base's token, new/changed items fetched (streamed: fetch → write → drop),
+// unchanged items carried over from the base snapshot's directories without downloading,
+// removed items dropped, moved folders re-rooted, vanished folders left out (tombstoned); then
+// the item-data snapshot (with delta/previouspath metadata), the details + fault_error
+// streamstore snapshot and the BackupSchema model (merge, or assist when items failed).
+import { randomUUID } from "node:crypto";
+import {
+  BACKUP_SCHEMA, BACKUP_TYPE_TAG, BACKUP_VERSION, SERVICE_TAG, encodeBackupModel, exchangeBackupSelector,
+  type BackupModel, type BackupType,
+} from "../../corso/backup-model.ts";
+import {
+  FolderEntries, contactInfo, emptyFaults, eventInfo, itemEntry, mailInfo,
+  type DetailsEntry, type ExchangeInfo, type FaultErrors, type FaultItem,
+} from "../../corso/details.ts";
+import { putModel } from "../../corso/model-store.ts";
+import { decodeElement, encodeElement, encodeElements } from "../../corso/path-encoder.ts";
+import {
+  CorsoPath, DELTA_FILE, EXCHANGE_SERVICE, PREVIOUS_PATH_FILE, exchangeFolderPath, exchangeMetadataPath, joinElements,
+  type ExchangeCategory,
+} from "../../corso/path.ts";
+import { withHeader } from "../../corso/serialization.ts";
+import { CORSO_COMPRESSION, TAG_BACKUP_ID, TAG_CANON, corsoSource, lookupEntry, reasonTags, writeCorsoSnapshot } from "../../corso/snapshots.ts";
+import { writeStreamStore } from "../../corso/streamstore.ts";
+import { errorMessage } from "../../errors.ts";
+import { GraphError, isDeletedInFlight, skipCauseOf, type DeltaEvent, type FetchedItem, type GraphClient } from "../../m365/graph/index.ts";
+import type { Repository } from "../../repo/repository.ts";
+import type { DirEntry } from "../../repo/snapshot/dir-entry.ts";
+import { readDirectory } from "../../repo/snapshot/directory.ts";
+import { SnapshotTreeBuilder } from "../../repo/snapshot/tree-builder.ts";
+import { dateToNs } from "../../repo/manifest/go-json.ts";
+import { findCategoryBase, type CategoryBase } from "./base.ts";
+import { Checkpointer } from "./checkpoint.ts";
+import { enumerateContainers, type Container } from "./containers.ts";
+import { storedItemJson } from "./item-payload.ts";
+import type { ResolvedMailbox } from "./resolve.ts";
+import { readStreamStore } from "../../corso/streamstore.ts";
+import type { BackupRunResult, BackupStats, ExchangeBackupOptions } from "./types.ts";
+
+const DEFAULT_CHECKPOINT_MS = 5 * 60_000;
+const DEFAULT_CHECKPOINT_BYTES = 64 << 20;
+
+/** Stops the run at the first error (fail-fast). */
+class FailFastStop extends Error {}
+
+export interface MailboxContext {
+  repo: Repository;
+  graph: GraphClient;
+  opts: ExchangeBackupOptions;
+  mailbox: ResolvedMailbox;
+}
+
+function newStats(startedAt: Date): BackupStats {
+  return {
+    itemsRead: 0, itemsWritten: 0, nonMetaItemsWritten: 0, itemsCached: 0, itemsRemoved: 0, bytesRead: 0, bytesUploaded: 0,
+    nonMetaBytesUploaded: 0, foldersEnumerated: 0, foldersReset: 0, graphRequests: 0,
+    startedAt: startedAt.toISOString(), completedAt: "",
+  };
+}
+
+function fileItem(id: string, name: string, cause: string, c?: Container): FaultItem {
+  return { id, name, type: "file", cause, additional: c ? { container_id: c.id, container_name: joinElements(c.locPath) } : null };
+}
+
+async function fetchItem(graph: GraphClient, user: string, cat: ExchangeCategory, id: string): Promise<FetchedItem> {
+  if (cat === "email") return graph.mail.getMessage(user, id);
+  if (cat === "contacts") return graph.contacts.getContact(user, id);
+  return graph.events.getEvent(user, id);
+}
+
+function deltaOf(graph: GraphClient, user: string, cat: ExchangeCategory, folder: string, link?: string): AsyncGenerator<DeltaEvent> {
+  if (cat === "email") return graph.mail.messageDelta(user, folder, link);
+  if (cat === "contacts") return graph.contacts.contactDelta(user, folder, link);
+  return graph.events.eventDelta(user, folder, link);
+}
+
+function infoFor(cat: ExchangeCategory, json: any, parentPath: string, storedLength: number): ExchangeInfo {
+  if (cat === "email") return mailInfo(json, parentPath);
+  if (cat === "events") return eventInfo(json, parentPath, storedLength);
+  return contactInfo(json, parentPath, storedLength);
+}
+
+function mtimeOf(v: unknown): Date {
+  const d = typeof v === "string" ? new Date(v) : new Date(NaN);
+  return Number.isNaN(d.getTime()) ? new Date() : d;
+}
+
+async function pool<T>(items: Iterable<T>, n: number, fn: (t: T) => Promise<void>, stop: () => boolean): Promise<void> {
+  const it = items[Symbol.iterator]();
+  let err: unknown;
+  const worker = async () => {
+    for (;;) {
+      if (err !== undefined || stop()) return;
+      const nx = it.next();
+      if (nx.done) return;
+      try {
+        await fn(nx.value);
+      } catch (e) {
+        err ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, n) }, worker));
+  if (err !== undefined) throw err;
+}
+
+export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResult> {
+  const { repo, graph, opts, mailbox } = ctx;
+  const tenant = opts.tenantId;
+  const user = mailbox.id;
+  const startedAt = new Date();
+  const stats = newStats(startedAt);
+  const requests0 = graph.counters.requests;
+  const faults: FaultErrors = emptyFaults(Boolean(opts.failFast));
+  const result = (status: BackupRunResult["status"], extra: Partial<BackupRunResult> = {}): BackupRunResult => {
+    stats.completedAt = new Date().toISOString();
+    stats.graphRequests = graph.counters.requests - requests0;
+    return {
+      resource: { id: mailbox.id, name: mailbox.name }, status, stats,
+      errors: faults.items, skipped: faults.skipped.map((s) => s.item), alerts: faults.alerts, ...extra,
+    };
+  };
+
+  if (!(await graph.discovery.mailboxEnabled(user))) {
+    return result("NotEnabled", { failure: `mailbox ${mailbox.name}: service not enabled (the user has no Exchange mailbox)` });
+  }
+
+  const backupId = randomUUID();
+  const cats = [...new Set(opts.categories)].sort() as ExchangeCategory[];
+  const parallel = Math.min(4, Math.max(1, opts.parallelism ?? 4));
+  const incrementals = !opts.disableIncrementals;
+  const builder = new SnapshotTreeBuilder(repo, { rootName: encodeElement(tenant), compression: CORSO_COMPRESSION });
+  const details: DetailsEntry[] = [];
+  const folders = new FolderEntries();
+  const cp = new Checkpointer(repo, opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_MS, opts.checkpointEveryBytes ?? DEFAULT_CHECKPOINT_BYTES, (b) =>
+    opts.onProgress?.({ type: "checkpoint", resource: user, bytes: b }));
+  let interrupted = false;
+  const stopped = () => {
+    if (opts.signal?.aborted) interrupted = true;
+    return interrupted || faults.failure !== null;
+  };
+  const seenErr = new Set<string>();
+  const addError = (item: FaultItem) => {
+    const key = `${item.type}:${item.id}`;
+    if (seenErr.has(key)) return;
+    seenErr.add(key);
+    faults.items.push(item);
+    if (opts.failFast && !faults.failure) faults.failure = { msg: item.cause };
+  };
+  const baseDetailsCache = new Map<string, Map<string, DetailsEntry>>();
+  const baseDetails = async (b: CategoryBase): Promise<Map<string, DetailsEntry>> => {
+    let m = baseDetailsCache.get(b.backup.ID);
+    if (!m) {
+      m = new Map();
+      const { details: ents } = await readStreamStore(repo, b.backup.streamStoreID, EXCHANGE_SERVICE);
+      for (const e of ents) if (!e.folder) m.set(e.repoRef, e);
+      baseDetailsCache.set(b.backup.ID, m);
+    }
+    return m;
+  };
+
+  const writeMeta = async (cat: ExchangeCategory, file: string, obj: Record<string, string>) => {
+    const p = exchangeMetadataPath(tenant, user, cat, file);
+    const body = withHeader(JSON.stringify(obj));
+    await builder.addFile(encodeElements(p.relElements()), body, { mtime: new Date() });
+    stats.itemsWritten++;
+    stats.bytesUploaded += body.length;
+    stats.bytesRead += body.length;
+  };
+
+  for (const cat of cats) {
+    if (stopped()) break;
+    const base = incrementals ? await findCategoryBase(repo, user, cat) : undefined;
+    // without incrementals an older snapshot still serves as a kopia-style cache (unchanged mtime ⇒ reuse)
+    const cacheBase = base ?? (opts.forceItemDataDownload ? undefined : await findCategoryBase(repo, user, cat));
+    const bdet = cacheBase ? await baseDetails(cacheBase) : undefined;
+    const prevPaths = new Map<string, string>();
+    const deltas = new Map<string, string>();
+
+    const baseFiles = async (prev: string | undefined): Promise<Map<string, DirEntry>> => {
+      const out = new Map<string, DirEntry>();
+      if (!prev || !cacheBase) return out;
+      let p: CorsoPath;
+      try {
+        p = CorsoPath.parse(prev, false);
+      } catch {
+        return out;
+      }
+      const d = await lookupEntry(repo, cacheBase.root, encodeElements(p.relElements()));
+      if (!d || d.type !== "d") return out;
+      for (const e of await readDirectory(repo.objects, d.obj)) if (e.type === "f") out.set(e.name, e);
+      return out;
+    };
+
+    const carry = async (c: Container, prev: string, e: DirEntry): Promise<void> => {
+      const itemId = decodeElement(e.name);
+      const cur = exchangeFolderPath(tenant, user, cat, c.idPath).withItem(itemId);
+      await builder.addExistingFile(encodeElements(cur.relElements()), e);
+      stats.itemsCached++;
+      const old = bdet?.get(CorsoPath.parse(prev, false).withItem(itemId).toString());
+      if (!old?.exchange) return;
+      const loc = joinElements(c.locPath);
+      const ent = itemEntry(cur, loc, { ...old.exchange, parentPath: loc });
+      details.push(ent);
+      folders.add(cur, c.locPath, ent.exchange!);
+      opts.onProgress?.({ type: "item", resource: user, category: cat, itemId, bytes: e.size, cached: true });
+    };
+
+    let containers: Container[];
+    try {
+      containers = await enumerateContainers(graph, user, cat);
+    } catch (e) {
+      // keep what the base had: every previous container carried over unchanged, no tokens
+      faults.recovered.push({ msg: `enumerating ${cat} containers of ${mailbox.name}: ${errorMessage(e)}` });
+      addError({ id: `${user}/${cat}`, name: cat, type: "container", cause: errorMessage(e), additional: null });
+      if (base) {
+        for (const [cid, prev] of base.previousPaths) {
+          const p = CorsoPath.parse(prev, false);
+          const c: Container = { id: cid, idPath: [...p.folders], locPath: [...p.folders], displayName: cid };
+          for (const e of (await baseFiles(prev)).values()) await carry(c, prev, e);
+          prevPaths.set(cid, prev);
+        }
+      }
+      await writeMeta(cat, DELTA_FILE, {});
+      await writeMeta(cat, PREVIOUS_PATH_FILE, Object.fromEntries(prevPaths));
+      continue;
+    }
+
+    for (const c of containers) {
+      const cur = exchangeFolderPath(tenant, user, cat, c.idPath);
+      const prev = base?.previousPaths.get(c.id);
+      const cachePrev = prev ?? cacheBase?.previousPaths.get(c.id);
+      const loc = joinElements(c.locPath);
+      if (stopped()) {
+        // interrupted: keep the base's items for the folders not reached, without a token
+        if (cachePrev) for (const e of (await baseFiles(cachePrev)).values()) await carry(c, cachePrev, e);
+        if (cachePrev) prevPaths.set(c.id, cur.toString());
+        continue;
+      }
+      stats.foldersEnumerated++;
+      const token = base?.deltas.get(c.id);
+      const added = new Map<string, string | undefined>();
+      const removed = new Set<string>();
+      let reset = false;
+      let deltaLink: string | undefined;
+      let enumError: unknown;
+      try {
+        for await (const ev of deltaOf(graph, user, cat, c.id, token)) {
+          if (ev.type === "reset") {
+            added.clear();
+            removed.clear();
+            reset = true;
+          } else if (ev.type === "page") {
+            for (const a of ev.added) added.set(String(a.id), typeof a.lastModifiedDateTime === "string" ? a.lastModifiedDateTime : undefined);
+            for (const r of ev.removed) removed.add(String(r.id));
+          } else {
+            deltaLink = ev.deltaLink;
+            if (ev.reset) reset = true;
+          }
+        }
+      } catch (e) {
+        enumError = e;
+      }
+      if (enumError !== undefined) {
+        if (enumError instanceof GraphError && enumError.kind === "not-found") {
+          // deleted while the backup ran: treated as gone (tombstone), no error
+          continue;
+        }
+        addError({ id: c.id, name: loc, type: "container", cause: errorMessage(enumError), additional: { container_id: c.id, container_name: loc } });
+        if (cachePrev) for (const e of (await baseFiles(cachePrev)).values()) await carry(c, cachePrev, e);
+        prevPaths.set(c.id, cur.toString());
+        continue;
+      }
+      if (reset || !token) stats.foldersReset += token ? 1 : 0;
+      for (const r of removed) added.delete(r);
+      stats.itemsRemoved += token && !reset ? removed.size : 0;
+      opts.onProgress?.({ type: "folder", resource: user, category: cat, folder: loc, added: added.size, removed: removed.size, reset });
+
+      const files = await baseFiles(cachePrev);
+      const merging = Boolean(token && !reset && prev);
+      const toFetch: string[] = [];
+      for (const [id, mod] of added) {
+        const e = files.get(encodeElement(id));
+        // kopia-assisted cache: same path and same mod time ⇒ not downloaded again
+        if (e && mod && !opts.forceItemDataDownload && e.mtimeNs === dateToNs(new Date(mod))) {
+          await carry(c, cachePrev!, e);
+          files.delete(e.name);
+        } else toFetch.push(id);
+      }
+      if (merging) {
+        for (const [name, e] of files) {
+          const id = decodeElement(name);
+          if (removed.has(id) || added.has(id)) continue;
+          await carry(c, cachePrev!, e);
+        }
+      }
+      files.clear();
+
+      let containerErrors = 0;
+      await pool(toFetch, parallel, async (id) => {
+        await cp.enter();
+        let written = 0;
+        try {
+          let it: FetchedItem;
+          try {
+            it = await fetchItem(graph, user, cat, id);
+          } catch (e) {
+            if (isDeletedInFlight(e)) return; // deleted between enumeration and fetch: not an error
+            const cause = skipCauseOf(e, { service: "exchange", category: cat });
+            if (cause) {
+              faults.skipped.push({ item: fileItem(id, id, cause, c) });
+              return;
+            }
+            containerErrors++;
+            addError(fileItem(id, id, errorMessage(e), c));
+            return;
+          }
+          for (const a of it.alerts) faults.alerts.push({ message: a, item: fileItem(id, id, a, c) });
+          const text = storedItemJson(it);
+          const body = withHeader(text);
+          const itemPath = cur.withItem(id);
+          await builder.addFile(encodeElements(itemPath.relElements()), body, { mtime: mtimeOf(it.json.lastModifiedDateTime) });
+          written = body.length;
+          const info = infoFor(cat, it.json, loc, Buffer.byteLength(text));
+          const ent = itemEntry(itemPath, loc, info);
+          details.push(ent);
+          folders.add(itemPath, c.locPath, ent.exchange!);
+          stats.itemsRead++;
+          stats.itemsWritten++;
+          stats.nonMetaItemsWritten++;
+          stats.bytesRead += body.length;
+          stats.bytesUploaded += body.length;
+          stats.nonMetaBytesUploaded += body.length;
+          opts.onProgress?.({ type: "item", resource: user, category: cat, itemId: id, bytes: body.length, cached: false });
+        } finally {
+          cp.leave(written);
+        }
+      }, stopped);
+      prevPaths.set(c.id, cur.toString());
+      // a token is only kept when every item of the folder made it: otherwise the next run
+      // re-enumerates the folder (unchanged items are reused by mod time, failed ones fetched)
+      if (deltaLink && containerErrors === 0 && !stopped()) deltas.set(c.id, deltaLink);
+    }
+    await writeMeta(cat, DELTA_FILE, Object.fromEntries(deltas));
+    await writeMeta(cat, PREVIOUS_PATH_FILE, Object.fromEntries(prevPaths));
+  }
+  await cp.settle();
+
+  if (interrupted && !faults.failure) faults.failure = { msg: "backup interrupted" };
+  const { root, stats: snapStats } = await builder.finish();
+  const reasons = cats.map((c) => ({ service: EXCHANGE_SERVICE, category: c }));
+  const snapshotId = await writeCorsoSnapshot(repo, {
+    source: corsoSource(tenant, user, reasons),
+    tags: { ...reasonTags(user, reasons), [TAG_BACKUP_ID]: backupId, [TAG_CANON]: "0" },
+    root,
+    stats: snapStats,
+    startedAt,
+  });
+  const allDetails = details.concat(folders.entries());
+  const streamStoreId = await writeStreamStore(repo, { tenant, resource: user, service: EXCHANGE_SERVICE, details: allDetails, faults, startedAt });
+
+  const errorCount = faults.items.length + (faults.failure && !faults.items.some((i) => i.cause === faults.failure!.msg) ? 1 : 0);
+  const backupType: BackupType = faults.items.length === 0 && !faults.failure ? "merge-backup" : "assist-backup";
+  const itemsStored = details.length;
+  const modelStatus = itemsStored === 0 && errorCount === 0 ? "No Data" : "Completed";
+  stats.completedAt = new Date().toISOString();
+  const model: BackupModel = {
+    ID: backupId,
+    creationTime: new Date().toISOString(),
+    snapshotID: snapshotId,
+    streamStoreID: streamStoreId,
+    status: modelStatus,
+    selectors: exchangeBackupSelector(user, mailbox.name, cats),
+    version: BACKUP_VERSION,
+    failFast: Boolean(opts.failFast),
+    errorCount,
+    failure: faults.failure?.msg ?? "",
+    bytesRead: stats.bytesRead,
+    bytesUploaded: stats.bytesUploaded,
+    itemsRead: stats.itemsRead,
+    nonMetaBytesUploaded: stats.nonMetaBytesUploaded,
+    nonMetaItemsWritten: stats.nonMetaItemsWritten,
+    itemsWritten: stats.itemsWritten,
+    resourceOwners: 1,
+    startedAt: stats.startedAt,
+    completedAt: stats.completedAt,
+    totalSkippedItems: faults.skipped.length,
+    skippedMalware: 0,
+    skippedInvalidOneNoteFile: 0,
+    resourceOwnerID: user,
+    resourceOwnerName: mailbox.name,
+  };
+  await putModel(repo.manifests, BACKUP_SCHEMA, backupId, encodeBackupModel(model), { [SERVICE_TAG]: EXCHANGE_SERVICE, [BACKUP_TYPE_TAG]: backupType });
+  await repo.flush();
+
+  if (backupType === "merge-backup") {
+    return result(modelStatus === "No Data" ? "No Data" : "Completed", { backupId, backupType });
+  }
+  const n = faults.items.length;
+  const failure = faults.failure?.msg === "backup interrupted"
+    ? `backup interrupted: saved what was done as assist backup ${backupId}`
+    : n === 1 ? faults.items[0].cause : faults.failure && opts.failFast ? faults.failure.msg : `partial success: ${n} errors occurred`;
+  return result("Failed", { backupId, backupType, failure });
+}
