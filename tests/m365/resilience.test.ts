@@ -66,6 +66,19 @@ describe("faults are retried to success", () => {
     });
   }
 
+  test("a response slower than the per-request timeout is aborted and retried", async () => {
+    const g2 = clientFor(sim, { retry: { timeoutMs: 400, baseDelayMs: 5, maxDelayMs: 20 } });
+    await g2.discovery.user(user); // token outside the measured part
+    sim.setFaults({ slowBody: 1, max: 1, path: "/messages/", delayMs: 300 } as never);
+    const m = await g2.mail.getMessage(user, ids[5]);
+    const injected = sim.counters().faults.slowBody ?? 0;
+    sim.setFaults({});
+    expect(m.id).toBe(ids[5]);
+    expect(injected).toBe(1);
+    expect(g2.stats().networkErrors).toBe(1);
+    expect(g2.stats().retries).toBeGreaterThanOrEqual(1);
+  });
+
   test("a 503 storm beyond the retry budget is reported as one clear error", async () => {
     const g2 = clientFor(sim, { retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
     sim.setFaults({ "503": 1, path: "/messages/" } as never);

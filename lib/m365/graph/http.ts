@@ -186,7 +186,10 @@ export class GraphHttp {
     }
     const maxAttempts = Math.max(1, req.maxAttempts ?? this.retry.maxAttempts);
     const timeoutMs = req.timeoutMs ?? this.retry.timeoutMs;
-    const scope = this.scopeOf(service, req.mailbox);
+    // IDs and UPNs are case-insensitive; one mailbox must map to one semaphore/limiter/fence.
+    // (Callers should still use one form per mailbox: an ID and a UPN are different keys.)
+    const mailbox = req.mailbox?.toLowerCase();
+    const scope = this.scopeOf(service, mailbox);
     const body: string | Uint8Array | undefined = req.json !== undefined ? JSON.stringify(req.json) : req.body;
     const bodyLen = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
     const prefer = [...(req.prefer ?? [])];
@@ -197,14 +200,14 @@ export class GraphHttp {
 
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       { const waited = await this.fence.wait(scope, req.signal); this.counters.fenceWaitMs += waited; }
-      const wait = this.limiterFor(service, req.mailbox).reserve(req.cost ?? 1, Date.now());
+      const wait = this.limiterFor(service, mailbox).reserve(req.cost ?? 1, Date.now());
       if (wait > 0) {
         this.counters.limiterWaitMs += wait;
         await sleep(wait, req.signal);
       }
       let release: (() => void) | undefined;
       for (;;) {
-        release = req.mailbox && service === "exchange" ? await this.mailboxSlots.acquire(req.mailbox) : undefined;
+        release = mailbox && service === "exchange" ? await this.mailboxSlots.acquire(mailbox) : undefined;
         // A 429 may have raised the fence while this request queued for a slot: honour it.
         const left = this.fence.remaining(scope);
         if (left <= 0) break;
