@@ -19,6 +19,18 @@ export function isNotFound(e: unknown): boolean {
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === "string" ? v : undefined);
 
+/** Builds the selector from the flags. Every category scope gets both an item and a folder
+ * pattern (a scope with only one of them selects nothing in the library's filter). */
+export async function selectorFrom(f: FlagValues) {
+  const { selectorFromFlags } = await import("../../corso/selectors/exchange.ts");
+  const sel = selectorFromFlags(selectorFlagValues(f));
+  for (const c of [sel.email, sel.events, sel.contacts]) {
+    if (c.items && !c.folders) c.folders = ["*"];
+    if (c.folders && !c.items) c.items = ["*"];
+  }
+  return sel;
+}
+
 /** Selector flag values as the selector library takes them. */
 export function selectorFlagValues(f: FlagValues) {
   return {
@@ -44,8 +56,8 @@ export function selectorFlagValues(f: FlagValues) {
 export async function detailsExchange(ctx: CommandContext, f: FlagValues): Promise<void> {
   const id = String(f.backup ?? "").trim();
   // Flags first: a malformed filter fails before the repository is opened.
-  const { selectorFromFlags, filterDetails } = await import("../../corso/selectors/exchange.ts");
-  const selector = selectorFromFlags(selectorFlagValues(f));
+  const { filterDetails } = await import("../../corso/selectors/exchange.ts");
+  const selector = await selectorFrom(f);
   const c = await connectConfigured(ctx, f as RepoFlags, { readOnly: true });
   let entries: DetailsEntryView[];
   try {

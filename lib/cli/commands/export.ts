@@ -11,7 +11,7 @@ import { CommandError, wrapError } from "../errors.ts";
 import { errorLine, info } from "../print.ts";
 import type { RepoFlags } from "../repo-config.ts";
 import { closeConnected, connectConfigured } from "../session.ts";
-import { isNotFound, selectorFlagValues } from "./backup-details.ts";
+import { isNotFound, selectorFrom } from "./backup-details.ts";
 
 /** The destination must be (or become) a writable directory: one clear line otherwise. */
 export function prepareDestination(dest: string): string {
@@ -41,21 +41,27 @@ export function prepareDestination(dest: string): string {
   return abs;
 }
 
+function faultText(e: unknown): string {
+  if (typeof e === "string") return e;
+  const o = (e ?? {}) as { id?: string; name?: string; cause?: string; message?: string };
+  if (o.cause !== undefined) return `${o.name || o.id || "item"}: ${o.cause}`;
+  return o.message ?? JSON.stringify(e);
+}
+
 const CATEGORY_LABEL: Record<string, string> = { email: "Emails", emails: "Emails", events: "Events", contacts: "Contacts" };
 
 export async function exportExchangeCmd(ctx: CommandContext, f: FlagValues, args: string[]): Promise<void> {
   if (args.length !== 1 || args[0].trim() === "") throw new UsageError("missing export destination");
   if (typeof f.format === "string" && f.format.trim() !== "") throw new UsageError("unrecognized format type: ");
   const id = String(f.backup ?? "").trim();
-  const { selectorFromFlags } = await import("../../corso/selectors/exchange.ts");
-  const selector = selectorFromFlags(selectorFlagValues(f));
+  const selector = await selectorFrom(f);
   const dest = prepareDestination(args[0]);
   const c = await connectConfigured(ctx, f as RepoFlags, { readOnly: true });
   let result: { items: number; bytes: number; errors: unknown[]; categories?: Record<string, { items: number; bytes: number }>; archive?: string };
   try {
     info(`Exporting to folder ${args[0]}`);
     const { exportExchange } = await import("../../ops/export/exchange.ts");
-    const run = () => exportExchange(c.repo, id, selector, dest, { archive: f.archive === true, failFast: f.failFast === true } as never);
+    const run = () => exportExchange(c.repo, id, selector, dest, { archive: f.archive === true, failFast: f.failFast === true });
     try {
       result = (await (ctx.progress.interactive ? ctx.progress.step("Writing data to disk", run) : run())) as typeof result;
     } catch (e) {
@@ -68,7 +74,7 @@ export async function exportExchangeCmd(ctx: CommandContext, f: FlagValues, args
   const errors = result.errors ?? [];
   if (errors.length > 0) {
     info("\nExport failures");
-    for (const e of errors) errorLine(typeof e === "string" ? e : ((e as Error).message ?? JSON.stringify(e)));
+    for (const e of errors) errorLine(faultText(e));
     throw new CommandError("export-incomplete", `Incomplete export of Exchange data: ${errors.length} item(s) failed, ${result.items} exported`);
   }
   if (result.items === 0) {
