@@ -40,11 +40,11 @@ function utf8Chunks(s: string, maxBytes: number): string[] {
 
 /**
  * RFC 2047 "B" encoded words for a header text (Subject, display names). Each word is at most
- * 75 characters (45 payload bytes), never splits a UTF-8 sequence, and words are separated by
+ * 60 characters (36 payload bytes, so a line with a header name stays under 76), never splits a UTF-8 sequence, and words are separated by
  * a single space, which decoders drop between adjacent encoded words.
  */
 export function encodedWords(s: string): string[] {
-  return utf8Chunks(s, 45).map((c) => `=?UTF-8?B?${Buffer.from(c, "utf8").toString("base64")}?=`);
+  return utf8Chunks(s, 36).map((c) => `=?UTF-8?B?${Buffer.from(c, "utf8").toString("base64")}?=`);
 }
 
 /** True when a header text can go out as-is (printable ASCII, nothing a decoder would misread). */

@@ -9,12 +9,14 @@
 import datetime as dt
 import json
 import sys
+import warnings
 import zoneinfo
 
 import icalendar
 import recurring_ical_events
 import vobject
 
+warnings.simplefilter("ignore", DeprecationWarning)
 path, start, end = sys.argv[1], sys.argv[2], sys.argv[3]
 raw = open(path, "rb").read()
 cal = icalendar.Calendar.from_ical(raw)
@@ -59,6 +61,10 @@ for comp in cal.walk():
             if not k.startswith("_"):
                 v = comp[k]
                 e[k] = [prop_json(x) for x in v] if isinstance(v, list) else [prop_json(v)]
+                if k.startswith("X-"):
+                    # icalendar keeps unknown X- properties raw; decode them as TEXT with its own unescaper
+                    for item in e[k]:
+                        item["value"] = icalendar.parser.unescape_char(item["value"])
         out["events"].append(e)
     elif comp.name == "VTIMEZONE":
         tzid = str(comp["TZID"])
