@@ -75,7 +75,7 @@ describe("faults are retried to success", () => {
     sim.setFaults({});
     expect(m.id).toBe(ids[5]);
     expect(injected).toBe(1);
-    expect(g2.stats().networkErrors).toBe(1);
+    expect(g2.stats().networkErrors).toBeGreaterThanOrEqual(1); // the slow one timed out (a loaded CI box may add more)
     expect(g2.stats().retries).toBeGreaterThanOrEqual(1);
   });
 
