@@ -54,10 +54,11 @@ describe("throttling", () => {
 describe("faults are retried to success", () => {
   for (const kind of ["500", "502", "503", "504", "reset", "slowBody", "garbageJson"] as const) {
     test(kind, async () => {
+      const before = sim.counters().faults[kind] ?? 0;
       sim.setFaults({ [kind]: 1, max: 2, path: "/messages/" } as never);
       const s0 = g.stats();
       const got = await Promise.all(ids.slice(40, 44).map((id) => g.mail.getMessage(user, id)));
-      const injected = sim.counters().faults[kind] ?? 0;
+      const injected = (sim.counters().faults[kind] ?? 0) - before;
       sim.setFaults({});
       expect(got.map((m) => m.id)).toEqual(ids.slice(40, 44));
       for (const m of got) expect(JSON.parse(m.raw).id).toBe(m.id);
@@ -69,9 +70,10 @@ describe("faults are retried to success", () => {
   test("a response slower than the per-request timeout is aborted and retried", async () => {
     const g2 = clientFor(sim, { retry: { timeoutMs: 400, baseDelayMs: 5, maxDelayMs: 20 } });
     await g2.discovery.user(user); // token outside the measured part
+    const before = sim.counters().faults.slowBody ?? 0;
     sim.setFaults({ slowBody: 1, max: 1, path: "/messages/", delayMs: 300 } as never);
     const m = await g2.mail.getMessage(user, ids[5]);
-    const injected = sim.counters().faults.slowBody ?? 0;
+    const injected = (sim.counters().faults.slowBody ?? 0) - before;
     sim.setFaults({});
     expect(m.id).toBe(ids[5]);
     expect(injected).toBe(1);
