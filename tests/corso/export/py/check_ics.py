@@ -18,6 +18,9 @@ import vobject
 
 warnings.simplefilter("ignore", DeprecationWarning)
 path, start, end = sys.argv[1], sys.argv[2], sys.argv[3]
+# optional: years of VTIMEZONE comparison and sampling step in hours
+YEARS = int(sys.argv[4]) if len(sys.argv) > 4 else 4
+STEP_HOURS = float(sys.argv[5]) if len(sys.argv) > 5 else 6
 raw = open(path, "rb").read()
 cal = icalendar.Calendar.from_ical(raw)
 vobject.readOne(raw.decode("utf-8"))  # raises on malformed input
@@ -73,12 +76,12 @@ for comp in cal.walk():
         ref = zoneinfo.ZoneInfo(tzid)
         y0 = int(start[:4])
         t = dt.datetime(y0, 1, 1, tzinfo=dt.timezone.utc)
-        while t.year <= y0 + 3:
+        while t.year <= y0 + YEARS - 1:
             a = t.astimezone(mine).utcoffset()
             b = t.astimezone(ref).utcoffset()
             if a != b:
                 out["tz_mismatches"].append([tzid, t.isoformat(), str(a), str(b)])
-            t += dt.timedelta(hours=6)
+            t += dt.timedelta(hours=STEP_HOURS)
 
 occ = []
 for ev in recurring_ical_events.of(cal).between(dt.date.fromisoformat(start), dt.date.fromisoformat(end)):
