@@ -267,3 +267,34 @@ describe("client from the environment", () => {
     expect(() => createGraphClientFromEnv({ ...env, AZURE_CLIENT_SECRET: undefined })).toThrow(/AZURE_CLIENT_SECRET/);
   });
 });
+
+describe("sites, groups and probes", () => {
+  test("sites listed without personal sites; a site by URL and by ID resolve to the same site", async () => {
+    const sites: GraphObject[] = [];
+    for await (const s of g.discovery.sites()) sites.push(s);
+    expect(sites.length).toBeGreaterThan(0);
+    for (const s of sites) expect(String(s.webUrl)).not.toContain("/personal/");
+    const s0 = sites[0];
+    expect((await g.discovery.site(String(s0.webUrl))).id).toBe(s0.id);
+    expect((await g.discovery.site(String(s0.id))).webUrl).toBe(s0.webUrl);
+    expect(await g.discovery.sharePointEnabled()).toBe(true);
+    const missing = await g.discovery.site(String(s0.webUrl) + "-does-not-exist").catch((e) => e);
+    expect(missing.name).toBe("GraphError");
+    expect(missing.kind).toBe("not-found");
+  });
+
+  test("groups listed; a group by ID, mail and name", async () => {
+    const groups: GraphObject[] = [];
+    for await (const x of g.discovery.groups()) groups.push(x);
+    expect(groups.length).toBeGreaterThan(0);
+    const gr = groups[0];
+    expect((await g.discovery.group(String(gr.id))).id).toBe(gr.id);
+    expect((await g.discovery.group(String(gr.displayName))).id).toBe(gr.id);
+    if (gr.mail) expect((await g.discovery.group(String(gr.mail))).id).toBe(gr.id);
+    await expect(g.discovery.group("No Such Group Name")).rejects.toThrow(/not found/);
+  });
+
+  test("delta probe on the inbox", async () => {
+    expect(await g.mail.deltaProbe(user)).toBe("ok");
+  });
+});
