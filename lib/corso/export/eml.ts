@@ -171,6 +171,30 @@ function buildMessage(msg: GraphMessage, depth: number): string {
   return h + main.headers + CRLF + main.body;
 }
 
+/** `.meta` stored beside a group conversation post (corso-graph.md §5.5). */
+export interface ConversationPostMeta {
+  recipients?: string[] | null;
+  topic?: string | null;
+}
+
+/**
+ * Stored group conversation post + its `.meta` → .eml (Corso's FromJSONPostToEML): From, To =
+ * the group address(es) from `.meta`, Subject = topic, Date = createdDateTime, no Reply-To.
+ */
+export function postToEml(post: GraphMessage, meta: ConversationPostMeta): string {
+  if (!post || typeof post !== "object") throw new CorruptDataError("post: not a JSON object");
+  const msg: GraphMessage = {
+    id: post.id,
+    from: post.from,
+    toRecipients: (meta.recipients ?? []).map((address) => ({ emailAddress: { address } })),
+    subject: meta.topic ?? "",
+    sentDateTime: post.createdDateTime,
+    body: post.body,
+    attachments: (post.attachments ?? []).filter((a) => typeof a.contentBytes === "string"),
+  };
+  return buildMessage(msg, 0);
+}
+
 /** Stored Graph message (parsed JSON) → .eml text (7-bit ASCII, CRLF line endings). */
 export function messageToEml(msg: GraphMessage): string {
   if (!msg || typeof msg !== "object") throw new CorruptDataError("message: not a JSON object");

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { CorruptDataError } from "../../../lib/errors.ts";
-import { messageToEml } from "../../../lib/corso/export/eml.ts";
+import { messageToEml, postToEml } from "../../../lib/corso/export/eml.ts";
 import { crlfLines, fixture, makeTempDir, runChecker, sha256Base64, sha256Text } from "./helpers.ts";
 
 const tmp = makeTempDir();
@@ -176,5 +176,26 @@ describe("messageToEml: plain and edge cases", () => {
     });
     expect(eml).not.toContain("gone.bin");
     expect(sha256Text(eml).length).toBe(64);
+  });
+});
+
+describe("postToEml (group conversation posts)", () => {
+  test("From, To = .meta recipients, Subject = topic, Date = createdDateTime, attachments", () => {
+    const post = {
+      id: "AAQkPOST=", createdDateTime: "2024-02-01T09:30:00Z",
+      from: { emailAddress: { name: "Adele Vance", address: "AdeleV@contoso.example" } },
+      body: { contentType: "html", content: "<p>Hallo Gruppe 👋</p>" },
+      attachments: [{ "@odata.type": "#microsoft.graph.fileAttachment", id: "p1", name: "plan.txt", contentType: "text/plain", contentBytes: Buffer.from("plan").toString("base64") }],
+    };
+    const s = checkEml(postToEml(post, { recipients: ["team@contoso.example"], topic: "Planung Q1 – Übersicht" }), "post.eml");
+    expect(s.from).toEqual([["Adele Vance", "AdeleV@contoso.example"]]);
+    expect(s.to).toEqual([["", "team@contoso.example"]]);
+    expect(s.subject).toBe("Planung Q1 – Übersicht");
+    expect(s.date).toBe("2024-02-01T09:30:00+00:00");
+    expect(s.reply_to).toBeNull();
+    const [body, file] = s.root.parts;
+    expect(body.text).toBe(post.body.content);
+    expect(file.filename).toBe("plan.txt");
+    expect(file.sha256).toBe(sha256Text("plan"));
   });
 });

@@ -16,11 +16,11 @@ export function makeTempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-let python: string | null = null;
+// Created (first run only: a pinned pip install) at import, outside any per-test timeout.
+const python = ensurePythonTools();
 
 /** Runs tests/corso/export/py/<script> on `content` (written to a temp file) and parses its JSON. */
 export function runChecker(dir: string, script: string, fileName: string, content: string | Uint8Array, args: string[] = []): any {
-  python ??= ensurePythonTools();
   const path = join(dir, fileName);
   writeFileSync(path, content);
   const r = Bun.spawnSync([python, join(HERE, "py", script), path, ...args], { stdout: "pipe", stderr: "pipe" });
