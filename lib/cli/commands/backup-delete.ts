@@ -20,8 +20,9 @@ export async function deleteExchange(ctx: CommandContext, f: FlagValues): Promis
     try {
       await deleteBackups(c.repo, ids);
     } catch (e) {
+      const msg = (e as Error).message?.split("\n")[0] ?? String(e);
       if (isNotFound(e)) {
-        throw new CommandError("backup-not-found", `Deleting backup [${ids.join(" ")}]: no backup exists with that id: ${(e as Error).message.split("\n")[0]}`, { cause: e });
+        throw new CommandError("backup-not-found", msg.startsWith("Deleting backup") ? msg : `Deleting backup [${ids.join(" ")}]: no backup exists with that id: ${msg}`, { cause: e });
       }
       throw wrapError(`Deleting backup [${ids.join(" ")}]`, e);
     }

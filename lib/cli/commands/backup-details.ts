@@ -23,7 +23,11 @@ const str = (v: string | boolean | undefined): string | undefined => (typeof v =
  * pattern (a scope with only one of them selects nothing in the library's filter). */
 export async function selectorFrom(f: FlagValues) {
   const { selectorFromFlags } = await import("../../corso/selectors/exchange.ts");
-  const sel = selectorFromFlags(selectorFlagValues(f));
+  const v = selectorFlagValues(f);
+  const sel = selectorFromFlags(v);
+  if (v.contactName && !sel.contacts.filters.some((x) => x.kind === "contains" && x.field === "contactName")) {
+    sel.contacts.filters.push({ kind: "contains", field: "contactName", value: v.contactName });
+  }
   for (const c of [sel.email, sel.events, sel.contacts]) {
     if (c.items && !c.folders) c.folders = ["*"];
     if (c.folders && !c.items) c.items = ["*"];
