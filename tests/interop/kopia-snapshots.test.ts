@@ -8,7 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStorage, type StorageConfig } from "../../lib/storage/open.ts";
 import { initializeRepository, openRepository, type Repository } from "../../lib/repo/repository.ts";
-import { listSnapshots, loadSnapshot, readDirectory, restoreSnapshot, snapshotDirectory } from "../../lib/repo/snapshot/index.ts";
+import {
+  SnapshotTreeBuilder,
+  listSnapshots,
+  loadSnapshot,
+  readDirectory,
+  restoreSnapshot,
+  saveSnapshot,
+  snapshotDirectory,
+} from "../../lib/repo/snapshot/index.ts";
 import { connectFlags, kopiaSession, KOPIA_HOST, KOPIA_USER, type KopiaSession } from "../helpers/kopia.ts";
 import { startMinio, type MinioServer } from "../helpers/minio.ts";
 import { diffTrees, makeTree, prng } from "./tree.ts";
@@ -143,6 +151,49 @@ for (const kind of ["filesystem", "s3"] as const) {
       // kopia snapshotting the same tree produces byte-identical directory objects
       const again = await k.json(["snapshot", "create", src]);
       expect(again.rootEntry.obj).toBe(ours.rootEntry!.obj);
+      await k.run(["repository", "disconnect"]);
+    }, 300_000);
+
+    test("(d) a Corso-style virtual tree (tree builder, zstd-better-compression) passes kopia verify and restore", async () => {
+      const b = await newBackend(kind);
+      const st = await openStorage(b.storage, { create: true });
+      await initializeRepository(st, PASSWORD);
+      await st.close();
+      const items: [string[], Uint8Array][] = [
+        [["exchange", "user1", "email", "inbox", "item-a"], new TextEncoder().encode("\x00\x00\x00\x01mail body ".repeat(300))],
+        [["exchange", "user1", "email", "inbox", "item-b"], prng(`d-${kind}`, 9 * 1024 * 1024)],
+        [["exchange", "user1", "email", "sent", "item-c"], new Uint8Array([0, 0, 0, 1])],
+      ];
+      const id = await withOurRepo(b, async (repo) => {
+        const tb = new SnapshotTreeBuilder(repo, { rootName: "dGVuYW50", compression: "zstd-better-compression" });
+        for (const [p, body] of items.reverse()) await tb.addFile(p, body, { mtime: new Date("2024-03-04T05:06:07.890Z") });
+        const { root, stats } = await tb.finish();
+        const now = BigInt(Date.now()) * 1_000_000n;
+        const sid = await saveSnapshot(repo.manifests, {
+          id: "",
+          source: { host: "exchangeemail", userName: "tenant-user1", path: "dGVuYW50" },
+          description: "",
+          startTimeNs: now,
+          endTimeNs: now,
+          stats,
+          rootEntry: root,
+          tags: { "tag:backup-id": "b-1", "tag:exchangeemail": "0" },
+          pins: ["corso"],
+        });
+        await repo.flush();
+        return sid;
+      });
+      await k.run(["repository", "connect", ...b.kopiaArgs, ...connectFlags(k)]);
+      const list = await k.json(["snapshot", "list", "--all"]);
+      expect(list.map((s: any) => s.id)).toEqual([id]);
+      expect(list[0].rootEntry.mtime).toBe("1754-08-30T22:43:41.128654848Z");
+      await k.run(["snapshot", "verify", "--verify-files-percent=100"]);
+      await k.run(["content", "verify", "--full"]);
+      const dest = join(await tmp(), "kopia-restored");
+      await k.run(["restore", id, dest, "--skip-times"]);
+      for (const [p, body] of items) {
+        expect(Buffer.from(await Bun.file(join(dest, ...p)).arrayBuffer()).equals(Buffer.from(body))).toBe(true);
+      }
       await k.run(["repository", "disconnect"]);
     }, 300_000);
 
