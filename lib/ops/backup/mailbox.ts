@@ -16,7 +16,7 @@ import {
 import { putModel } from "../../corso/model-store.ts";
 import { decodeElement, encodeElement, encodeElements } from "../../corso/path-encoder.ts";
 import {
-  CorsoPath, DELTA_FILE, EXCHANGE_SERVICE, PREVIOUS_PATH_FILE, exchangeFolderPath, exchangeMetadataPath, joinElements,
+  CorsoPath, DELTA_FILE, EXCHANGE_SERVICE, PREVIOUS_PATH_FILE, exchangeFolderPath, exchangeMetadataPath, joinElements, splitElements,
   type ExchangeCategory,
 } from "../../corso/path.ts";
 import { withHeader } from "../../corso/serialization.ts";
@@ -169,8 +169,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
   };
 
   for (const cat of cats) {
-    if (stopped()) break;
-    const base = incrementals ? await findCategoryBase(repo, user, cat) : undefined;
+    const base = incrementals || stopped() ? await findCategoryBase(repo, user, cat) : undefined;
     // without incrementals an older snapshot still serves as a kopia-style cache (unchanged mtime ⇒ reuse)
     const cacheBase = base ?? (opts.forceItemDataDownload ? undefined : await findCategoryBase(repo, user, cat));
     const bdet = cacheBase ? await baseDetails(cacheBase) : undefined;
@@ -206,6 +205,28 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       opts.onProgress?.({ type: "item", resource: user, category: cat, itemId, bytes: e.size, cached: true });
     };
 
+    // a category the run never reached (interrupted / fail-fast): the base is kept as it was,
+    // tokens included, so nothing is lost and nothing is fetched twice
+    const keepBase = async (keepTokens: boolean) => {
+      if (!base) return;
+      for (const [cid, prev] of base.previousPaths) {
+        const p = CorsoPath.parse(prev, false);
+        const c: Container = { id: cid, idPath: [...p.folders], locPath: [...p.folders], displayName: cid };
+        const old = [...(bdet?.values() ?? [])].find((d) => d.repoRef.startsWith(prev + "/") && d.locationRef);
+        if (old?.locationRef) c.locPath = splitElements(old.locationRef);
+        for (const e of (await baseFiles(prev)).values()) await carry(c, prev, e);
+        prevPaths.set(cid, prev);
+        const tok = base.deltas.get(cid);
+        if (keepTokens && tok) deltas.set(cid, tok);
+      }
+    };
+    if (stopped()) {
+      await keepBase(true);
+      await writeMeta(cat, DELTA_FILE, Object.fromEntries(deltas));
+      await writeMeta(cat, PREVIOUS_PATH_FILE, Object.fromEntries(prevPaths));
+      continue;
+    }
+
     let containers: Container[];
     try {
       containers = await enumerateContainers(graph, user, cat);
@@ -213,14 +234,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       // keep what the base had: every previous container carried over unchanged, no tokens
       faults.recovered.push({ msg: `enumerating ${cat} containers of ${mailbox.name}: ${errorMessage(e)}` });
       addError({ id: `${user}/${cat}`, name: cat, type: "container", cause: errorMessage(e), additional: null });
-      if (base) {
-        for (const [cid, prev] of base.previousPaths) {
-          const p = CorsoPath.parse(prev, false);
-          const c: Container = { id: cid, idPath: [...p.folders], locPath: [...p.folders], displayName: cid };
-          for (const e of (await baseFiles(prev)).values()) await carry(c, prev, e);
-          prevPaths.set(cid, prev);
-        }
-      }
+      await keepBase(false);
       await writeMeta(cat, DELTA_FILE, {});
       await writeMeta(cat, PREVIOUS_PATH_FILE, Object.fromEntries(prevPaths));
       continue;
@@ -232,9 +246,13 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       const cachePrev = prev ?? cacheBase?.previousPaths.get(c.id);
       const loc = joinElements(c.locPath);
       if (stopped()) {
-        // interrupted: keep the base's items for the folders not reached, without a token
-        if (cachePrev) for (const e of (await baseFiles(cachePrev)).values()) await carry(c, cachePrev, e);
-        if (cachePrev) prevPaths.set(c.id, cur.toString());
+        // interrupted: the folders not reached keep the base's items (re-rooted) and token
+        if (cachePrev) {
+          for (const e of (await baseFiles(cachePrev)).values()) await carry(c, cachePrev, e);
+          prevPaths.set(c.id, cur.toString());
+          const tok = base?.deltas.get(c.id);
+          if (tok && prev) deltas.set(c.id, tok);
+        }
         continue;
       }
       stats.foldersEnumerated++;
@@ -294,10 +312,10 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
           await carry(c, cachePrev!, e);
         }
       }
-      files.clear();
-
       let containerErrors = 0;
+      const attempted = new Set<string>();
       await pool(toFetch, parallel, async (id) => {
+        attempted.add(id);
         await cp.enter();
         let written = 0;
         try {
@@ -336,6 +354,15 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
           cp.leave(written);
         }
       }, stopped);
+      if (stopped()) {
+        // not fetched before the stop: the base's (older) version is kept; no token is stored,
+        // so the next run re-enumerates this folder and fetches what changed
+        for (const id of toFetch) {
+          const e = files.get(encodeElement(id));
+          if (e && !attempted.has(id)) await carry(c, cachePrev!, e);
+        }
+      }
+      files.clear();
       prevPaths.set(c.id, cur.toString());
       // a token is only kept when every item of the folder made it: otherwise the next run
       // re-enumerates the folder (unchanged items are reused by mod time, failed ones fetched)
