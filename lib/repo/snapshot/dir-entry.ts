@@ -156,7 +156,8 @@ export function compareEntries(a: DirEntry, b: DirEntry): number {
   return Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
 }
 
-/** Builds a directory's summary from its entries like kopia's DirManifestBuilder. */
+/** Builds a directory's summary from its entries like kopia's DirManifestBuilder; `failed` are
+ * this directory's fatal entry errors, `ignored` its ignored ones. */
 export function summarize(entries: readonly DirEntry[], dirMtimeNs: bigint, failed: FailedEntry[] = [], ignored = 0): DirectorySummary {
   const s: DirectorySummary = {
     size: 0,
@@ -164,7 +165,7 @@ export function summarize(entries: readonly DirEntry[], dirMtimeNs: bigint, fail
     symlinks: 0,
     dirs: 1,
     maxTimeNs: 0n,
-    numFailed: 0,
+    numFailed: failed.length,
     numIgnoredErrors: ignored,
   };
   let errors: FailedEntry[] = [...failed];

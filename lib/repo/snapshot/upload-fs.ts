@@ -69,6 +69,11 @@ export async function* readFileBlocks(path: string, blockSize = 1 << 20): AsyncG
   }
 }
 
+function isLocalFsError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === "string" && /^E[A-Z]+$/.test(code) && (e as { syscall?: unknown }).syscall !== undefined;
+}
+
 let sinceGc = 0;
 /** Multi-MB chunk, pack and read buffers are garbage faster than JSC's heuristics collect them
  * (they are off-heap); a full collection every ~64 MB processed keeps RSS near the working set. */
@@ -199,7 +204,15 @@ class FsUploader {
     const LARGE = 8 << 20;
     const upload = async ({ name: n, st: cst }: { name: string; st: Stat }) => {
       const childRel = rel === "." ? n : `${rel}/${n}`;
-      entries.push(await this.uploadFile(join(abs, n), childRel, n, cst, prev.get(n)));
+      try {
+        entries.push(await this.uploadFile(join(abs, n), childRel, n, cst, prev.get(n)));
+      } catch (e) {
+        // like kopia: an unreadable file (vanished, permission denied) is recorded in the
+        // directory summary and the snapshot's error count; repository errors still abort
+        if (!isLocalFsError(e)) throw e;
+        this.stats.errorCount++;
+        failed.push({ path: childRel, error: errorMessage(e) });
+      }
     };
     await pool(files.filter((x) => Number(x.st.size) < LARGE), this.opts.parallelFiles ?? 2, upload);
     await pool(files.filter((x) => Number(x.st.size) >= LARGE), 1, upload);
