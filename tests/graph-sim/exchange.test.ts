@@ -273,3 +273,34 @@ describe("events", () => {
     expect(r.body.error.message).toContain("mysite not found");
   });
 });
+
+describe("admin add behaves like the Graph POST route", () => {
+  test("attachments set hasAttachments; recurring series keep exceptions and cancellations", async () => {
+    const msgId = sim.tenant.add({
+      op: "add", kind: "message", user: ADELE, folder: "Inbox",
+      item: { subject: "with file", attachments: [{ "@odata.type": "#microsoft.graph.fileAttachment", name: "a.txt", contentBytes: "aGVsbG8=" }] },
+    });
+    const msg = await c.get(`/users/${ADELE}/messages/${msgId}`);
+    expect(msg.body.hasAttachments).toBe(true);
+    const atts = await c.get(`/users/${ADELE}/messages/${msgId}/attachments`);
+    expect(atts.body.value.map((a: any) => a.name)).toEqual(["a.txt"]);
+
+    const evId = sim.tenant.add({
+      op: "add", kind: "event", user: ADELE, folder: "Calendar",
+      item: {
+        subject: "weekly",
+        start: { dateTime: "2024-06-03T10:00:00.0000000", timeZone: "UTC" },
+        end: { dateTime: "2024-06-03T11:00:00.0000000", timeZone: "UTC" },
+        recurrence: {
+          pattern: { type: "weekly", interval: 1, daysOfWeek: ["monday"], firstDayOfWeek: "sunday" },
+          range: { type: "numbered", startDate: "2024-06-03", numberOfOccurrences: 4 },
+        },
+        cancelledOccurrences: ["2024-06-10"],
+      },
+    });
+    const ev = await c.get(`${sim.betaBase}/users/${ADELE}/events/${evId}?$expand=exceptionOccurrences`);
+    expect(ev.body.type).toBe("seriesMaster");
+    expect(ev.body.cancelledOccurrences.length).toBe(1);
+    expect(String(ev.body.cancelledOccurrences[0]).endsWith("2024-06-10")).toBe(true);
+  });
+});
