@@ -1,10 +1,11 @@
 // The project's one test command (`npm test`): builds the real third-party programs the
 // suite needs (cached), runs `bun test`, and ends with a plain "N passed, N failed" line
 // that CI systems can read. Extra arguments are passed to `bun test`.
-import { ensureKopia, ensureMinio } from "./setup-tools.ts";
+import { ensureKopia, ensureMinio, ensurePythonTools } from "./setup-tools.ts";
 
 ensureKopia();
 ensureMinio();
+ensurePythonTools();
 
 const proc = Bun.spawn([process.execPath, "test", "--timeout", "300000", ...process.argv.slice(2)], {
   stdout: "pipe",
