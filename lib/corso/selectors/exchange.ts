@@ -86,7 +86,10 @@ export function selectorFromFlags(f: ExchangeSelectorFlags): ExchangeSelector {
   const anyScope = [email, events, contacts].some((c) => c.items || c.folders);
   if (!anyScope) {
     // AllData: every category included, everything in it
-    for (const c of [email, events, contacts]) c.items = ["*"];
+    for (const c of [email, events, contacts]) {
+      c.items = ["*"];
+      c.folders = ["*"];
+    }
   } else {
     for (const c of [email, events, contacts]) {
       if (c.items && !c.folders) c.folders = ["*"];
