@@ -12,7 +12,7 @@ import { deleteBackups, getBackup, getBackupDetails, listBackups } from "../../l
 import { exportExchange } from "../../lib/ops/export/exchange.ts";
 import { loadSnapshot } from "../../lib/repo/snapshot/manifest.ts";
 import { connectFlags, kopiaSession } from "../helpers/kopia.ts";
-import { makeEnv, PASSWORD, type Env } from "./helpers.ts";
+import { makeEnv, PASSWORD, storedItem, type Env } from "./helpers.ts";
 
 let env: Env;
 const ADELE = "AdeleV@contoso.onmicrosoft.com";
@@ -47,6 +47,31 @@ describe("sample tenant", () => {
     expect(megan.status).toBe("NotEnabled");
     expect(megan.backupId).toBeUndefined();
     expect(megan.failure).toContain("not enabled");
+  });
+
+  test("stored items carry attachments, exception occurrences and cancellations inline", async () => {
+    const { backup, details } = await getBackupDetails(env.repo, backupId);
+    const adeleId = backup.resourceOwnerID;
+    let withAtt = 0;
+    let withExceptions = 0;
+    for (const d of details.filter((x) => x.exchange)) {
+      const stored = (await storedItem(env.repo, backup.snapshotID, d.repoRef))!;
+      const t = d.exchange!.itemType;
+      const fetched = t === 3 ? await env.graph.mail.getMessage(adeleId, d.itemRef!) : t === 2 ? await env.graph.events.getEvent(adeleId, d.itemRef!) : await env.graph.contacts.getContact(adeleId, d.itemRef!);
+      expect(JSON.parse(stored)).toEqual(fetched.json);
+      if (fetched.json.attachments === undefined) expect(stored).toBe(fetched.raw);
+      else {
+        withAtt++;
+        // the response text is kept: only the attachments member is appended
+        if (t === 3) expect(stored.startsWith(fetched.raw.slice(0, fetched.raw.lastIndexOf("}")).trimEnd())).toBe(true);
+      }
+      if (Array.isArray(fetched.json.exceptionOccurrences) && fetched.json.exceptionOccurrences.length) {
+        withExceptions++;
+        expect(JSON.parse(stored).cancelledOccurrences).toEqual(fetched.json.cancelledOccurrences);
+      }
+    }
+    expect(withAtt).toBeGreaterThan(1);
+    expect(withExceptions).toBeGreaterThan(0);
   });
 
   test("selectors: folders, subjects, senders, times, recurrence, names, IDs", async () => {
