@@ -16,7 +16,7 @@ export interface RestoreOptions {
   skipOwners?: boolean;
   /** Replace existing files (default true). */
   overwrite?: boolean;
-  /** Files restored concurrently within a directory (default 2). */
+  /** Files restored concurrently within a directory (default 4). */
   parallelFiles?: number;
   onFile?: (relPath: string, size: number) => void;
 }
@@ -40,6 +40,8 @@ function validName(name: string): boolean {
 class Restorer {
   readonly stats: RestoreStats = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
   private readonly chownOk: boolean;
+  private readonly myUid = typeof process.getuid === "function" ? process.getuid() : -1;
+  private readonly myGid = typeof process.getgid === "function" ? process.getgid() : -1;
 
   constructor(
     private readonly objects: ObjectManager,
@@ -48,8 +50,21 @@ class Restorer {
     this.chownOk = !opts.skipOwners && typeof process.getuid === "function" && process.getuid() === 0;
   }
 
+  /** Creates the file exclusively (never writes through an existing symlink); an existing entry
+   * is removed first when overwriting. */
+  private async create(path: string) {
+    try {
+      return await open(path, "wx", 0o600);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "EEXIST" || this.opts.overwrite === false) throw e;
+      await rm(path, { force: true, recursive: true });
+      return await open(path, "wx", 0o600);
+    }
+  }
+
   private async owner(path: string, e: DirEntry): Promise<void> {
     if (!this.chownOk) return;
+    if (e.uid === this.myUid && e.gid === this.myGid) return; // already ours: skip the syscall
     try {
       await lchown(path, e.uid, e.gid);
     } catch {
@@ -59,8 +74,7 @@ class Restorer {
 
   async file(path: string, rel: string, e: DirEntry): Promise<void> {
     const reader = await this.objects.open(e.obj);
-    if (this.opts.overwrite !== false) await rm(path, { force: true });
-    const fh = await open(path, this.opts.overwrite === false ? "wx" : "w", 0o600);
+    const fh = await this.create(path);
     let written = 0;
     try {
       for await (const chunk of reader.stream({ prefetch: 2 })) {
@@ -70,7 +84,7 @@ class Restorer {
           off += bytesWritten;
         }
         written += chunk.length;
-        collectGarbageEvery(chunk.length);
+        collectGarbageEvery(chunk.length, 128 << 20);
       }
     } finally {
       await fh.close();
@@ -112,14 +126,20 @@ class Restorer {
       else if (c.type === "f") files.push(c);
       else throw new CorruptDataError(`unknown entry type "${c.type}" of ${crel}`);
     }
-    let i = 0;
-    const worker = async () => {
-      while (i < files.length) {
-        const c = files[i++];
-        await this.file(join(path, c.name), rel === "." ? c.name : `${rel}/${c.name}`, c);
-      }
+    // small files overlap their syscalls; large ones (each with chunks prefetched) two at a time
+    const LARGE = 8 << 20;
+    const run = async (list: DirEntry[], n: number) => {
+      let i = 0;
+      const worker = async () => {
+        while (i < list.length) {
+          const c = list[i++];
+          await this.file(join(path, c.name), rel === "." ? c.name : `${rel}/${c.name}`, c);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(n, list.length)) }, worker));
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.opts.parallelFiles ?? 2, files.length)) }, worker));
+    await run(files.filter((c) => c.size < LARGE), this.opts.parallelFiles ?? 4);
+    await run(files.filter((c) => c.size >= LARGE), 2);
     await this.owner(path, e);
     if (e.mode) await chmod(path, unixModeFromPermissions(e.mode));
     if (e.mtimeNs !== 0n) {

@@ -76,12 +76,13 @@ function isLocalFsError(e: unknown): boolean {
 
 let sinceGc = 0;
 /** Multi-MB chunk, pack and read buffers are garbage faster than JSC's heuristics collect them
- * (they are off-heap); a full collection every ~64 MB processed keeps RSS near the working set. */
+ * (they are off-heap); a full collection every `threshold` bytes processed keeps RSS near the
+ * working set (each costs a few ms). */
 export function collectGarbageEvery(bytes: number, threshold = 48 << 20): void {
   sinceGc += bytes;
   if (sinceGc >= threshold) {
     sinceGc = 0;
-    Bun.gc(true);
+    if (typeof Bun !== "undefined") Bun.gc(true);
   }
 }
 
