@@ -3,6 +3,7 @@
 // same source, files whose size, mtime, mode and owner are unchanged reuse the old object ID
 // without being read (kopia's "cached files"). Directories are processed depth first, so memory
 // is O(depth × entries per directory), never file bodies.
+import { closeSync, openSync, readSync } from "node:fs";
 import { lstat, open, opendir, readlink } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { hostname as osHostname, userInfo } from "node:os";
@@ -35,6 +36,26 @@ export interface SnapshotDirectoryOptions {
   /** Save the manifest (default true; flush is the caller's job). */
   save?: boolean;
   onFile?: (relPath: string, size: number, cached: boolean) => void;
+}
+
+const SMALL_FILE = 1 << 20;
+
+/** Reads a file of at most SMALL_FILE bytes; undefined if it turns out larger. */
+function readSmallFile(path: string): Uint8Array | undefined {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.allocUnsafe(SMALL_FILE + 1);
+    let n = 0;
+    for (;;) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+      if (n > SMALL_FILE) return undefined;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 type Stat = Awaited<ReturnType<typeof statBig>>;
@@ -139,6 +160,21 @@ class FsUploader {
     // one chunk stored while the next is filled, like kopia's AsyncWrites: 1
     const w = this.repo.objects.newWriter({ compression: this.opts.compression, description: `FILE:${rel}`, asyncWrites: 1 });
     let size = 0;
+    if (Number(st.size) <= SMALL_FILE) {
+      // small files: synchronous reads (page-cache fast) instead of thread-pool round trips
+      const data = readSmallFile(abs);
+      if (data) {
+        await w.write(data);
+        e.obj = await w.result();
+        e.size = data.length;
+        collectGarbageEvery(data.length);
+        this.stats.fileCount++;
+        this.stats.totalSize += data.length;
+        this.opts.onFile?.(rel, data.length, false);
+        return e;
+      }
+      // it grew past the threshold since lstat: stream it below
+    }
     const block0 = this.opts.readBlockSize ?? 1 << 20;
     const blockSize = Math.min(block0, Math.max(4096, Number(st.size) + 1));
     for await (const block of readFileBlocks(abs, blockSize)) {
