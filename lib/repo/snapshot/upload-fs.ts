@@ -40,11 +40,15 @@ export interface SnapshotDirectoryOptions {
 
 const SMALL_FILE = 1 << 20;
 
+let smallScratch: Buffer | undefined;
+
 /** Reads a file of at most SMALL_FILE bytes; undefined if it turns out larger. */
 function readSmallFile(path: string): Uint8Array | undefined {
   const fd = openSync(path, "r");
   try {
-    const buf = Buffer.allocUnsafe(SMALL_FILE + 1);
+    // one shared scratch buffer, then an exact-size copy: a 1 MiB allocation per small item
+    // would otherwise churn the allocator (and RSS) across tens of thousands of items
+    const buf = (smallScratch ??= Buffer.allocUnsafe(SMALL_FILE + 1));
     let n = 0;
     for (;;) {
       const r = readSync(fd, buf, n, buf.length - n, null);
@@ -52,7 +56,7 @@ function readSmallFile(path: string): Uint8Array | undefined {
       n += r;
       if (n > SMALL_FILE) return undefined;
     }
-    return buf.subarray(0, n);
+    return new Uint8Array(buf.subarray(0, n));
   } finally {
     closeSync(fd);
   }
