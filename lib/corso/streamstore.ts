@@ -6,7 +6,9 @@ import { CorruptDataError } from "../errors.ts";
 import type { Repository } from "../repo/repository.ts";
 import { loadSnapshot } from "../repo/snapshot/manifest.ts";
 import { SnapshotTreeBuilder } from "../repo/snapshot/tree-builder.ts";
-import { decodeDetails, encodeDetails, emptyFaults, type DetailsEntry, type FaultErrors } from "./details.ts";
+import { emptyFaults, type DetailsEntry, type FaultErrors } from "./details.ts";
+import { encodeDetailsStream, iterateDetailsEntries } from "./details-stream.ts";
+import { serializationHeader } from "./serialization.ts";
 import { encodeElements } from "./path-encoder.ts";
 import { stripHeader, withHeader } from "./serialization.ts";
 import { CORSO_COMPRESSION, corsoSource, lookupEntry, reasonTags, writeCorsoSnapshot } from "./snapshots.ts";
@@ -21,12 +23,26 @@ function detailsPath(metaService: string, purpose: string, item: string): string
 
 export async function writeStreamStore(
   repo: Repository,
-  init: { tenant: string; resource: string; service: string; details: readonly DetailsEntry[]; faults: FaultErrors; startedAt: Date },
+  init: {
+    tenant: string; resource: string; service: string;
+    /** Entries, or their JSON texts streamed (large backups). */
+    details: readonly DetailsEntry[] | AsyncIterable<string>;
+    faults: FaultErrors; startedAt: Date;
+  },
 ): Promise<string> {
   const meta = `${init.service}Metadata`;
   const b = new SnapshotTreeBuilder(repo, { rootName: encodeElement(init.tenant), compression: CORSO_COMPRESSION });
   const now = new Date();
-  await b.addFile(detailsPath(meta, DETAILS, DETAILS), withHeader(encodeDetails(init.details)), { mtime: now });
+  const texts: AsyncIterable<string> = Array.isArray(init.details)
+    ? (async function* () {
+      for (const e of init.details as readonly DetailsEntry[]) yield JSON.stringify(e);
+    })()
+    : (init.details as AsyncIterable<string>);
+  const body = async function* () {
+    yield serializationHeader();
+    yield* encodeDetailsStream(texts);
+  };
+  await b.addFile(detailsPath(meta, DETAILS, DETAILS), body(), { mtime: now });
   await b.addFile(detailsPath(meta, FAULTS, FAULTS), withHeader(JSON.stringify(init.faults)), { mtime: now });
   const { root, stats } = await b.finish();
   const reasons = [{ service: meta, category: DETAILS }];
@@ -39,6 +55,29 @@ export async function writeStreamStore(
   });
 }
 
+/** Streams the details entries (JSON texts) of a details snapshot without loading them all. */
+export async function* streamDetailsTexts(repo: Repository, snapshotId: string, service: string): AsyncGenerator<string> {
+  const snap = await loadSnapshot(repo.manifests, snapshotId);
+  if (!snap.rootEntry) throw new CorruptDataError(`details snapshot ${snapshotId} has no root`);
+  const e = await lookupEntry(repo, snap.rootEntry, detailsPath(`${service}Metadata`, DETAILS, DETAILS));
+  if (!e) throw new CorruptDataError(`details snapshot ${snapshotId} has no details`);
+  const reader = await repo.objects.open(e.obj);
+  async function* body(): AsyncGenerator<Uint8Array> {
+    let skip = 4;
+    for await (const chunk of reader.stream({ prefetch: 2 })) {
+      if (skip > 0) {
+        const cut = Math.min(skip, chunk.length);
+        if (skip === 4 && chunk.length >= 4) stripHeader(chunk.subarray(0, 4), `details of ${snapshotId}`);
+        skip -= cut;
+        if (cut < chunk.length) yield chunk.subarray(cut);
+        continue;
+      }
+      yield chunk;
+    }
+  }
+  yield* iterateDetailsEntries(body());
+}
+
 export async function readStreamStore(repo: Repository, snapshotId: string, service: string): Promise<{ details: DetailsEntry[]; faults: FaultErrors }> {
   const snap = await loadSnapshot(repo.manifests, snapshotId);
   if (!snap.rootEntry) throw new CorruptDataError(`details snapshot ${snapshotId} has no root`);
@@ -48,8 +87,8 @@ export async function readStreamStore(repo: Repository, snapshotId: string, serv
     if (!e) return undefined;
     return Buffer.from(stripHeader(await repo.objects.readObject(e.obj), `${purpose} of ${snapshotId}`).body).toString("utf8");
   };
-  const d = await read(DETAILS, DETAILS);
-  if (d === undefined) throw new CorruptDataError(`details snapshot ${snapshotId} has no details`);
+  const details: DetailsEntry[] = [];
+  for await (const t of streamDetailsTexts(repo, snapshotId, service)) details.push(JSON.parse(t));
   const f = await read(FAULTS, FAULTS);
   let faults = emptyFaults();
   if (f !== undefined) {
@@ -59,5 +98,5 @@ export async function readStreamStore(repo: Repository, snapshotId: string, serv
       throw new CorruptDataError(`fault errors of ${snapshotId} are not valid JSON`);
     }
   }
-  return { details: decodeDetails(d), faults };
+  return { details, faults };
 }

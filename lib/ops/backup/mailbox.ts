@@ -34,7 +34,8 @@ import { Checkpointer } from "./checkpoint.ts";
 import { enumerateContainers, type Container } from "./containers.ts";
 import { storedItemJson } from "./item-payload.ts";
 import type { ResolvedMailbox } from "./resolve.ts";
-import { readStreamStore } from "../../corso/streamstore.ts";
+import { streamDetailsTexts } from "../../corso/streamstore.ts";
+import { BaseDetailsIndex, DetailsSpool } from "./details-spool.ts";
 import type { BackupRunResult, BackupStats, ExchangeBackupOptions } from "./types.ts";
 
 const DEFAULT_CHECKPOINT_MS = 5 * 60_000;
@@ -129,9 +130,12 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
   const cats = [...new Set(opts.categories)].sort() as ExchangeCategory[];
   const parallel = Math.min(4, Math.max(1, opts.parallelism ?? 4));
   const incrementals = !opts.disableIncrementals;
+  const safetyMs = opts.modTimeSafetyMs ?? 60_000;
   const builder = new SnapshotTreeBuilder(repo, { rootName: encodeElement(tenant), compression: CORSO_COMPRESSION });
-  const details: DetailsEntry[] = [];
+  const spool = new DetailsSpool();
   const folders = new FolderEntries();
+  const indexes: BaseDetailsIndex[] = [];
+  try {
   const cp = new Checkpointer(repo, opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_MS, opts.checkpointEveryBytes ?? DEFAULT_CHECKPOINT_BYTES, (b) =>
     opts.onProgress?.({ type: "checkpoint", resource: user, bytes: b }));
   let interrupted = false;
@@ -147,13 +151,12 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     faults.items.push(item);
     if (opts.failFast && !faults.failure) faults.failure = { msg: item.cause };
   };
-  const baseDetailsCache = new Map<string, Map<string, DetailsEntry>>();
-  const baseDetails = async (b: CategoryBase): Promise<Map<string, DetailsEntry>> => {
+  const baseDetailsCache = new Map<string, BaseDetailsIndex>();
+  const baseDetails = async (b: CategoryBase): Promise<BaseDetailsIndex> => {
     let m = baseDetailsCache.get(b.backup.ID);
     if (!m) {
-      m = new Map();
-      const { details: ents } = await readStreamStore(repo, b.backup.streamStoreID, EXCHANGE_SERVICE);
-      for (const e of ents) if (!e.folder) m.set(e.repoRef, e);
+      m = await BaseDetailsIndex.build(streamDetailsTexts(repo, b.backup.streamStoreID, EXCHANGE_SERVICE));
+      indexes.push(m);
       baseDetailsCache.set(b.backup.ID, m);
     }
     return m;
@@ -175,9 +178,10 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     const bdet = cacheBase ? await baseDetails(cacheBase) : undefined;
     const prevPaths = new Map<string, string>();
     const deltas = new Map<string, string>();
+    const cacheStart = cacheBase ? Date.parse(cacheBase.backup.startedAt) || 0 : 0;
 
-    const baseFiles = async (prev: string | undefined): Promise<Map<string, DirEntry>> => {
-      const out = new Map<string, DirEntry>();
+    const baseDir = async (prev: string | undefined): Promise<{ dir?: DirEntry; files: Map<string, DirEntry>; subdirs: number }> => {
+      const out = { dir: undefined as DirEntry | undefined, files: new Map<string, DirEntry>(), subdirs: 0 };
       if (!prev || !cacheBase) return out;
       let p: CorsoPath;
       try {
@@ -187,20 +191,25 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       }
       const d = await lookupEntry(repo, cacheBase.root, encodeElements(p.relElements()));
       if (!d || d.type !== "d") return out;
-      for (const e of await readDirectory(repo.objects, d.obj)) if (e.type === "f") out.set(e.name, e);
+      out.dir = d;
+      for (const e of await readDirectory(repo.objects, d.obj)) {
+        if (e.type === "f") out.files.set(e.name, e);
+        else if (e.type === "d") out.subdirs++;
+      }
       return out;
     };
+    const baseFiles = async (prev: string | undefined) => (await baseDir(prev)).files;
 
-    const carry = async (c: Container, prev: string, e: DirEntry): Promise<void> => {
+    const carry = async (c: Container, prev: string, e: DirEntry, linked = false): Promise<void> => {
       const itemId = decodeElement(e.name);
       const cur = exchangeFolderPath(tenant, user, cat, c.idPath).withItem(itemId);
-      await builder.addExistingFile(encodeElements(cur.relElements()), e);
+      if (!linked) await builder.addExistingFile(encodeElements(cur.relElements()), e);
       stats.itemsCached++;
-      const old = bdet?.get(CorsoPath.parse(prev, false).withItem(itemId).toString());
+      const old = bdet?.get(CorsoPath.parse(prev, false).withItem(itemId).shortRef());
       if (!old?.exchange) return;
       const loc = joinElements(c.locPath);
       const ent = itemEntry(cur, loc, { ...old.exchange, parentPath: loc });
-      details.push(ent);
+      spool.add(ent);
       folders.add(cur, c.locPath, ent.exchange!);
       opts.onProgress?.({ type: "item", resource: user, category: cat, itemId, bytes: e.size, cached: true });
     };
@@ -212,9 +221,11 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       for (const [cid, prev] of base.previousPaths) {
         const p = CorsoPath.parse(prev, false);
         const c: Container = { id: cid, idPath: [...p.folders], locPath: [...p.folders], displayName: cid };
-        const old = [...(bdet?.values() ?? [])].find((d) => d.repoRef.startsWith(prev + "/") && d.locationRef);
+        const bf = await baseFiles(prev);
+        const first = bf.keys().next().value;
+        const old = first !== undefined ? bdet?.get(p.withItem(decodeElement(first)).shortRef()) : undefined;
         if (old?.locationRef) c.locPath = splitElements(old.locationRef);
-        for (const e of (await baseFiles(prev)).values()) await carry(c, prev, e);
+        for (const e of bf.values()) await carry(c, prev, e);
         prevPaths.set(cid, prev);
         const tok = base.deltas.get(cid);
         if (keepTokens && tok) deltas.set(cid, tok);
@@ -240,6 +251,8 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       continue;
     }
 
+    // parents before children, so a whole carried-over directory is never replaced by a later parent
+    containers.sort((a, b) => a.idPath.length - b.idPath.length);
     for (const c of containers) {
       const cur = exchangeFolderPath(tenant, user, cat, c.idPath);
       const prev = base?.previousPaths.get(c.id);
@@ -294,13 +307,25 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       stats.itemsRemoved += token && !reset ? removed.size : 0;
       opts.onProgress?.({ type: "folder", resource: user, category: cat, folder: loc, added: added.size, removed: removed.size, reset });
 
-      const files = await baseFiles(cachePrev);
+      const bd = await baseDir(cachePrev);
+      const files = bd.files;
       const merging = Boolean(token && !reset && prev);
+      if (merging && prev === cur.toString() && added.size === 0 && removed.size === 0 && bd.dir && bd.subdirs === 0) {
+        // unchanged leaf folder: the base directory object is reused as is (one entry in memory,
+        // not one per item); details are still copied item by item
+        await builder.addExistingDirectory(encodeElements(cur.relElements()), bd.dir);
+        for (const e of files.values()) await carry(c, prev, e, true);
+        files.clear();
+        prevPaths.set(c.id, cur.toString());
+        if (deltaLink) deltas.set(c.id, deltaLink);
+        continue;
+      }
       const toFetch: string[] = [];
       for (const [id, mod] of added) {
         const e = files.get(encodeElement(id));
-        // kopia-assisted cache: same path and same mod time ⇒ not downloaded again
-        if (e && mod && !opts.forceItemDataDownload && e.mtimeNs === dateToNs(new Date(mod))) {
+        // kopia-assisted cache: same path and same mod time ⇒ not downloaded again — but only for
+        // times safely before the base started, so two edits within one second are never confused
+        if (e && mod && !opts.forceItemDataDownload && e.mtimeNs === dateToNs(new Date(mod)) && Date.parse(mod) + safetyMs <= cacheStart) {
           await carry(c, cachePrev!, e);
           files.delete(e.name);
         } else toFetch.push(id);
@@ -341,7 +366,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
           written = body.length;
           const info = infoFor(cat, it.json, loc, Buffer.byteLength(text));
           const ent = itemEntry(itemPath, loc, info);
-          details.push(ent);
+          spool.add(ent);
           folders.add(itemPath, c.locPath, ent.exchange!);
           stats.itemsRead++;
           stats.itemsWritten++;
@@ -383,12 +408,16 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     stats: snapStats,
     startedAt,
   });
-  const allDetails = details.concat(folders.entries());
-  const streamStoreId = await writeStreamStore(repo, { tenant, resource: user, service: EXCHANGE_SERVICE, details: allDetails, faults, startedAt });
+  const folderEntries = folders.entries();
+  const allDetails = async function* () {
+    yield* spool.texts();
+    for (const f of folderEntries) yield JSON.stringify(f);
+  };
+  const streamStoreId = await writeStreamStore(repo, { tenant, resource: user, service: EXCHANGE_SERVICE, details: allDetails(), faults, startedAt });
 
   const errorCount = faults.items.length + (faults.failure && !faults.items.some((i) => i.cause === faults.failure!.msg) ? 1 : 0);
   const backupType: BackupType = faults.items.length === 0 && !faults.failure ? "merge-backup" : "assist-backup";
-  const itemsStored = details.length;
+  const itemsStored = spool.count;
   const modelStatus = itemsStored === 0 && errorCount === 0 ? "No Data" : "Completed";
   stats.completedAt = new Date().toISOString();
   const model: BackupModel = {
@@ -428,4 +457,8 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     ? `backup interrupted: saved what was done as assist backup ${backupId}`
     : n === 1 ? faults.items[0].cause : faults.failure && opts.failFast ? faults.failure.msg : `partial success: ${n} errors occurred`;
   return result("Failed", { backupId, backupType, failure });
+  } finally {
+    spool.close();
+    for (const ix of indexes) ix.close();
+  }
 }

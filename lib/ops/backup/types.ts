@@ -23,6 +23,12 @@ export interface ExchangeBackupOptions {
   checkpointEveryMs?: number;
   /** … or after this many bytes written since the last checkpoint (default 64 MiB). */
   checkpointEveryBytes?: number;
+  /**
+   * An item listed with the same lastModifiedDateTime as its copy in the base is reused without
+   * downloading only when that time is at least this much older than the base backup's start
+   * (Graph times have one-second resolution and clocks differ; default 60 s).
+   */
+  modTimeSafetyMs?: number;
 }
 
 export type BackupProgressEvent =
