@@ -192,6 +192,31 @@ describe("object writer/reader", () => {
     expect(maxBuffered).toBeLessThanOrEqual(4 * 4096 + 64 * 1024);
   });
 
+  test("stream() keeps at most `prefetch` chunk reads in flight", async () => {
+    const { cm, om } = mgr(1000);
+    const data = rand(20_000, 11);
+    const id = await om.writeObject(data);
+    const r = await om.open(id);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const orig = cm.getContent.bind(cm);
+    cm.getContent = async (cid) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((res) => setTimeout(res, 1));
+      inFlight--;
+      return orig(cid);
+    };
+    const parts: Uint8Array[] = [];
+    for await (const c of r.stream({ prefetch: 2 })) {
+      parts.push(c);
+      await new Promise((res) => setTimeout(res, 2));
+    }
+    expect(Buffer.concat(parts).equals(Buffer.from(data))).toBe(true);
+    expect(maxInFlight).toBeLessThanOrEqual(2);
+    expect(maxInFlight).toBeGreaterThanOrEqual(1);
+  });
+
   test("write errors surface from result()", async () => {
     const cm = new MemoryContentManager();
     cm.writeContent = async () => {

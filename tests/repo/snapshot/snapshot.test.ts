@@ -305,6 +305,24 @@ describe("filesystem snapshot and restore", () => {
     expect((await listSnapshots(r.manifests, m1.source)).length).toBe(3);
   });
 
+  test("restore replaces existing files and never writes through a symlink at the target", async () => {
+    const r = repo();
+    const src = join(await tmp(), "src");
+    await mkdir(src);
+    await writeFile(join(src, "a.txt"), "new content");
+    const m = await snapshotDirectory(r, src);
+    const dest = join(await tmp(), "dest");
+    await mkdir(dest);
+    const outside = join(await tmp(), "outside.txt");
+    await writeFile(outside, "do not touch");
+    await symlink(outside, join(dest, "a.txt"));
+    await restoreSnapshot(r, m, dest);
+    expect((await readFile(join(dest, "a.txt"))).toString()).toBe("new content");
+    expect((await lstat(join(dest, "a.txt"))).isSymbolicLink()).toBe(false);
+    expect((await readFile(outside)).toString()).toBe("do not touch");
+    await expect(restoreSnapshot(r, m, dest, { overwrite: false })).rejects.toThrow();
+  });
+
   test("bad inputs are one-line typed errors", async () => {
     const r = repo();
     await expect(snapshotDirectory(r, "/nonexistent/dir")).rejects.toThrow(UsageError);
