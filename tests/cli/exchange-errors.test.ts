@@ -51,6 +51,7 @@ describe("backup create exchange: flag validation (Corso's messages, before anyt
     [["--mailbox", "a@x", "--data", "email,files"], "files is an unrecognized data type; must be one of contacts, email, or events"],
     [["--mailbox", "*", "--shard", "4/3"], `invalid argument "4/3" for "--shard" flag`],
     [["--mailbox", "*", "--shard", "x"], `invalid argument "x" for "--shard" flag`],
+    [["--mailbox", "*", "--parallel-mailboxes", "0"], `invalid argument "0" for "--parallel-mailboxes" flag`],
   ];
   for (const [args, msg] of cases) {
     test(`${args.join(" ") || "(no flags)"} → ${msg}`, async () => {

@@ -52,3 +52,20 @@ test("a shard with one partition is the whole tenant; details of every shard's b
     expect(d.every((x: any) => x.exchange.itemType === 1)).toBe(true);
   }
 });
+
+test("--parallel-mailboxes 1 (one after another, Corso's order) and 3 back up the same mailboxes with the same content", async () => {
+  const seq = await e.ok(["backup", "create", "exchange", "--mailbox", "*", "--data", "events", "--parallel-mailboxes", "1"]);
+  const par = await e.ok(["backup", "create", "exchange", "--mailbox", "*", "--data", "events", "--parallel-mailboxes", "3"]);
+  const owners = async (ids: string[]) => {
+    const out: Record<string, number> = {};
+    for (const id of ids) {
+      const b = JSON.parse((await e.ok(["backup", "list", "exchange", "--backup", id, "--json"])).stdout);
+      const d = JSON.parse((await e.ok(["backup", "details", "exchange", "--backup", id, "--json"])).stdout);
+      out[b.protectedResourceName] = d.length;
+    }
+    return out;
+  };
+  const a = await owners(completedIds(seq));
+  expect(Object.keys(a).length).toBe(e.sim.tenant.users().filter((u) => u.mailbox).length);
+  expect(await owners(completedIds(par))).toEqual(a);
+});

@@ -25,6 +25,7 @@ export const EXCHANGE_CREATE_FLAGS: FlagSpec[] = [
   b("enable-immutable-id", "Enable exchange immutable ID.", { hidden: true }),
   s("delta-page-size", "Control quantity of items returned in paged queries. Valid range is [1-500]. Default: 500", { hidden: true, display: "500" }),
   b("disable-sliding-window-limiter", "Disable sliding window rate limiter.", { hidden: true }),
+  s("parallel-mailboxes", "Number of mailboxes backed up at the same time (Graph's limits are per mailbox).", { display: "8" }),
   s("shard", "Back up only the i-th of n stable partitions of the selected mailboxes (e.g. 1/4), so several hosts can share one tenant and repository."),
   ...GENERIC_CREATE_FLAGS,
 ];

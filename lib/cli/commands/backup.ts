@@ -41,6 +41,19 @@ export interface CreateInput {
   mailboxes: string[];
   categories: Category[];
   shard?: { index: number; count: number };
+  /** Mailboxes backed up at the same time (each with its own repository connection). */
+  parallel: number;
+}
+
+export const DEFAULT_PARALLEL_MAILBOXES = 8;
+
+export function parseParallel(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_PARALLEL_MAILBOXES;
+  const n = Number(v.trim());
+  if (!/^\s*\d+\s*$/.test(v) || n < 1 || n > 64) {
+    throw new UsageError(`invalid argument "${v}" for "--parallel-mailboxes" flag: expected a number from 1 to 64`);
+  }
+  return n;
 }
 
 /** Flag validation, before anything is touched (Corso's preRun and validate order). */
@@ -64,7 +77,12 @@ export function validateCreateFlags(f: FlagValues): CreateInput {
     throw new UsageError(`invalid argument "${f.deltaPageSize}" for "--delta-page-size" flag: strconv.ParseInt: parsing "${f.deltaPageSize}": invalid syntax`);
   }
   const wildcard = mailboxes.includes("*");
-  return { mailboxes: wildcard ? ["*"] : mailboxes, categories, shard: parseShard(typeof f.shard === "string" ? f.shard : undefined) };
+  return {
+    mailboxes: wildcard ? ["*"] : mailboxes,
+    categories,
+    shard: parseShard(typeof f.shard === "string" ? f.shard : undefined),
+    parallel: parseParallel(typeof f.parallelMailboxes === "string" ? f.parallelMailboxes : undefined),
+  };
 }
 
 type Graph = Awaited<ReturnType<typeof openGraph>>;
@@ -128,6 +146,52 @@ async function withInterrupt<T>(ctx: CommandContext, fn: (signal: AbortSignal) =
   }
 }
 
+type Connected = Awaited<ReturnType<typeof connectConfigured>>;
+
+/** Runs fn over the mailboxes with up to `parallel` workers, each on its own repository
+ * connection (the first reuses `c`); results keep the mailboxes' order. */
+async function runConcurrently<M>(
+  ctx: CommandContext,
+  c: Connected,
+  list: M[],
+  parallel: number,
+  signal: AbortSignal,
+  fn: (repo: any, m: M, index: number) => Promise<BackupRunResult[]>,
+): Promise<BackupRunResult[]> {
+  const { openStorageFor } = await import("../session.ts");
+  const { connectCorsoRepository } = await import("../../corso/repo-init.ts");
+  const extra: { repo: any; storage: any }[] = [];
+  const workers = Math.min(parallel, list.length);
+  const out: BackupRunResult[][] = new Array(list.length);
+  try {
+    for (let w = 1; w < workers; w++) {
+      const storage = await openStorageFor(c.details, false);
+      try {
+        const { repo } = await connectCorsoRepository(storage, c.details.passphrase, c.client);
+        extra.push({ repo, storage });
+      } catch (e) {
+        await storage.close().catch(() => {});
+        throw wrapError(`connecting to the ${c.details.storage.provider} repository`, e);
+      }
+    }
+    const repos = [c.repo, ...extra.map((x) => x.repo)];
+    let next = 0;
+    await Promise.all(
+      repos.map(async (repo) => {
+        for (;;) {
+          if (signal.aborted) return;
+          const i = next++;
+          if (i >= list.length) return;
+          out[i] = await fn(repo, list[i], i);
+        }
+      }),
+    );
+  } finally {
+    for (const x of extra) await closeConnected(ctx, x);
+  }
+  return out.filter(Boolean).flat();
+}
+
 function failureCause(r: BackupRunResult): string {
   if (r.failure) return r.failure;
   if (r.errors.length > 0) {
@@ -150,30 +214,50 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
     if (input.mailboxes[0] !== "*") await checkNamedMailboxes(graph, input.mailboxes, creds.tenantId);
     const { runExchangeBackup } = await import("../../ops/backup/exchange.ts");
     const st = { mailbox: "", n: "", items: 0, bytes: 0 };
+    const models = new Map<string, BackupView | undefined>();
     const onResult = (r: BackupRunResult) => {
       ctx.log.info("mailbox backup finished", { mailbox: pii(r.resource.name || r.resource.id), status: r.status, backupId: r.backupId ?? "", errors: r.errors.length });
     };
-    const run = (signal: AbortSignal, update: (s: string) => void) =>
-      runExchangeBackup(c.repo, graph, {
-        tenantId: creds.tenantId,
-        mailboxes: input.mailboxes,
-        categories: input.categories,
-        failFast: f.failFast === true,
-        disableIncrementals: f.disableIncrementals === true,
-        forceItemDataDownload: f.forceItemDataDownload === true,
-        shard: input.shard,
-        signal,
-        onProgress: (e: BackupProgressEvent) => {
-          if (e.type === "mailbox-done") onResult(e.result);
-          update(progressText(e, st));
-        },
+    const base = {
+      tenantId: creds.tenantId,
+      categories: input.categories,
+      failFast: f.failFast === true,
+      disableIncrementals: f.disableIncrementals === true,
+      forceItemDataDownload: f.forceItemDataDownload === true,
+    };
+    const progress = (update: (s: string) => void) => (e: BackupProgressEvent) => {
+      if (e.type === "mailbox-done") onResult(e.result);
+      update(progressText(e, st));
+    };
+    // One call backs the mailboxes up one after another (Corso's order). With several mailboxes,
+    // up to --parallel-mailboxes of them run at once, each on its own repository connection (as
+    // separate processes would): Graph's limits are per mailbox, so this is what fills them.
+    const run = async (signal: AbortSignal, update: (s: string) => void): Promise<BackupRunResult[]> => {
+      if (input.parallel <= 1 || (input.mailboxes.length === 1 && input.mailboxes[0] !== "*")) {
+        return runExchangeBackup(c.repo, graph, { ...base, mailboxes: input.mailboxes, shard: input.shard, signal, onProgress: progress(update) });
+      }
+      const { resolveMailboxes, shardOf } = await import("../../ops/backup/resolve.ts");
+      let list = await resolveMailboxes(graph, input.mailboxes);
+      if (input.shard) list = list.filter((m) => shardOf(m.id, input.shard!.count) === input.shard!.index);
+      if (list.length <= 1 || input.parallel <= 1) {
+        return runExchangeBackup(c.repo, graph, { ...base, mailboxes: list.map((m) => m.id), signal, onProgress: progress(update) });
+      }
+      return runConcurrently(ctx, c, list, input.parallel, signal, async (repo, m, i) => {
+        update(`${i + 1}/${list.length} ${m.name || m.id}`);
+        const rs = await runExchangeBackup(repo, graph, { ...base, mailboxes: [m.id], signal, onProgress: (e) => e.type === "mailbox-done" && onResult(e.result) });
+        // Read the saved models through the connection that wrote them (others have not seen them).
+        const { getBackup } = await import("../../ops/backups.ts");
+        for (const r of rs) if (r.backupId) models.set(r.backupId, (await getBackup(repo, r.backupId).catch(() => undefined)) as BackupView | undefined);
+        return rs;
       });
+    };
     let results: BackupRunResult[];
     try {
       results = await withInterrupt(ctx, (signal) =>
         ctx.progress.interactive ? ctx.progress.step("Backing up Exchange data", (update) => run(signal, update)) : run(signal, () => {}),
       );
     } catch (e) {
+      if ((e as { code?: string })?.code === "mailbox-not-found" || (e as Error)?.name === "MailboxNotFoundError") throw e;
       throw wrapError("Failed to run backup", e);
     }
     // "NotEnabled" resources are skipped silently, as Corso skips ErrServiceNotEnabled.
@@ -201,10 +285,10 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
     }
     if (completed.length > 0) {
       const { getBackup } = await import("../../ops/backups.ts");
-      const models: BackupView[] = [];
-      for (const id of completed) models.push((await getBackup(c.repo, id)) as unknown as BackupView);
+      const shown: BackupView[] = [];
+      for (const id of completed) shown.push(models.get(id) ?? ((await getBackup(c.repo, id)) as unknown as BackupView));
       info("\nCompleted Backups:");
-      printAll(models.map(backupPrintable));
+      printAll(shown.map(backupPrintable));
     } else if (total === 0 && failures.length === 0) {
       info(input.shard ? `No mailboxes in shard ${input.shard.index + 1}/${input.shard.count}` : "No mailboxes with Exchange data to back up");
     }
