@@ -3,7 +3,7 @@
 // contact) or the entries as JSON with --json. Unlike Corso, malformed time filters are refused
 // here too (Corso only validated them on restore/export, and silently matched nothing).
 import type { CommandContext, FlagValues } from "../context.ts";
-import { entryPrintable, groupEntries, type DetailsEntryView } from "../details-print.ts";
+import { entryPrintable, groupEntries, type DetailsEntryView, useSyncStdout } from "../details-print.ts";
 import { CommandError, wrapError } from "../errors.ts";
 import { info, isJSON, outLine, printAll, printJSON } from "../print.ts";
 import type { RepoFlags } from "../repo-config.ts";
@@ -58,6 +58,7 @@ export function selectorFlagValues(f: FlagValues) {
 }
 
 export async function detailsExchange(ctx: CommandContext, f: FlagValues): Promise<void> {
+  useSyncStdout(ctx);
   const id = String(f.backup ?? "").trim();
   // Flags first: a malformed filter fails before the repository is opened.
   const { filterDetails } = await import("../../corso/selectors/exchange.ts");

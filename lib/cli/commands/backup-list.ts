@@ -2,7 +2,7 @@
 // (assist backups excluded), or one backup followed by its fault items (§8.3), whose sections the
 // `--skipped-items/--recovered-errors/--alerts/--failed-items show|hide` flags toggle.
 import type { CommandContext, FlagValues } from "../context.ts";
-import { backupPrintable, faultPrintables, type BackupView, type FaultsView } from "../details-print.ts";
+import { backupPrintable, faultPrintables, type BackupView, type FaultsView, useSyncStdout } from "../details-print.ts";
 import { CommandError, wrapError } from "../errors.ts";
 import { info, isJSON, outLine, printAll, printItem, printJSON } from "../print.ts";
 import type { RepoFlags } from "../repo-config.ts";
@@ -12,6 +12,7 @@ import { isNotFound } from "./backup-details.ts";
 const shown = (v: string | boolean | undefined): boolean => typeof v !== "string" || v.trim().toLowerCase() === "show";
 
 export async function listExchange(ctx: CommandContext, f: FlagValues): Promise<void> {
+  useSyncStdout(ctx);
   const id = typeof f.backup === "string" ? f.backup.trim() : "";
   const c = await connectConfigured(ctx, f as RepoFlags, { readOnly: true });
   try {

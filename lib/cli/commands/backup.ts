@@ -7,7 +7,7 @@
 import { UsageError } from "../../errors.ts";
 import type { BackupProgressEvent, BackupRunResult } from "../../ops/backup/types.ts";
 import type { CommandContext, FlagValues } from "../context.ts";
-import { backupPrintable, humanizeBytes, type BackupView } from "../details-print.ts";
+import { backupPrintable, humanizeBytes, type BackupView, useSyncStdout } from "../details-print.ts";
 import { CommandError, wrapError } from "../errors.ts";
 import { openGraph, resolveAzureCredentials, type AzureFlags } from "../graph-config.ts";
 import { pii } from "../log.ts";
@@ -203,6 +203,7 @@ function failureCause(r: BackupRunResult): string {
 }
 
 export async function createExchange(ctx: CommandContext, f: FlagValues): Promise<void> {
+  useSyncStdout(ctx);
   const input = validateCreateFlags(f);
   const c = await connectConfigured(ctx, f as RepoFlags);
   const completed: string[] = [];
@@ -279,7 +280,7 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
         continue;
       }
       const cause = failureCause(r);
-      const saved = r.backupId ? ` (data saved as assist backup ${r.backupId}; the next run reuses it)` : "";
+      const saved = r.backupId && !cause.includes(r.backupId) ? ` (data saved as assist backup ${r.backupId}; the next run reuses it)` : "";
       info(`Error: Unable to complete backup\nCause: ${name}: ${cause}${saved}`);
       failures.push(`${name}: ${cause}${saved}`);
     }
