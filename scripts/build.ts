@@ -42,6 +42,9 @@ export function compile(outfile: string, target?: string): void {
     `process.env.__CORSO_BUILD_VERSION__=${JSON.stringify(buildVersion())}`,
     ...(target ? [`--target=${target}`] : []),
     join(ROOT, "cli.ts"),
+    // Worker entrypoints are bundled separately; lib/repo/content/chunk-pool.ts loads this one
+    // from /$bunfs/root/lib/repo/content/ (the second core for hashing/compression/encryption).
+    join(ROOT, "lib/repo/content/chunk-worker.ts"),
     "--outfile",
     outfile,
   ];

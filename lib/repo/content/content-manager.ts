@@ -5,7 +5,7 @@
 import { BlobNotFoundError, CorruptDataError, CorsoError, UsageError } from "../../errors.ts";
 import { randomBytes } from "../../crypto/random.ts";
 import type { BlobMetadata, BlobStorage } from "../../storage/types.ts";
-import { compress, compressorHeaderId, compressorName, decompress } from "../compression/index.ts";
+import { compress, compressorHeaderId, compressorName, decompress, decompressAsync } from "../compression/index.ts";
 import { toHex, type Crypter } from "../blobcrypto.ts";
 import type { RepositoryConfig } from "../format/repository-config.ts";
 import type { EpochManager } from "../epoch/epoch-manager.ts";
@@ -18,6 +18,7 @@ import { compactIndexBlobs, loadIndexBlob } from "./index-blobs.ts";
 import { MergedIndex, type NamedIndex } from "./merged-index.ts";
 import { buildIndexV2, openIndexV2 } from "./index-v2.ts";
 import { PackBuilder } from "./pack.ts";
+import { chunkPool, type PreparedContent } from "./chunk-pool.ts";
 import { generateSessionId, writeSessionMarker } from "./session.ts";
 
 export const PACK_PREFIX_REGULAR = "p";
@@ -28,6 +29,9 @@ const INDEX_LOAD_PARALLELISM = 8;
 const METADATA_CACHE_BYTES = 64 << 20;
 /** Index v2 stores lengths in 28 bits (packed length includes the 28-byte AEAD overhead). */
 const MAX_CONTENT_LENGTH = 2 ** 28 - 64;
+/** Smaller contents are prepared in-thread: a worker round trip costs more than it saves. */
+const WORKER_MIN_BYTES = 16 << 10;
+const ASYNC_DECOMPRESS_BYTES = 256 << 10;
 
 /** A content ID that no index knows about. */
 export class ContentNotFoundError extends BlobNotFoundError {
@@ -71,11 +75,13 @@ export class ContentManagerImpl implements ContentManager {
   private flushing: Promise<void> | undefined;
   private flushAfter: number;
   private lastRefresh = 0;
-  private packsSinceGc = 0;
   private readonly metadataPackCache = new Map<string, Uint8Array>();
   private metadataCacheBytes = 0;
   private readonly now: () => Date;
   private readonly maxUploads: number;
+  /** Key-set handle in the chunk pool; null when the pool must not be used for this manager. */
+  private poolKeys: number | null | undefined;
+  private poolVerified = false;
 
   constructor(
     readonly st: BlobStorage,
@@ -215,7 +221,9 @@ export class ContentManagerImpl implements ContentManager {
     try {
       const hdr = plain.length >= 4 ? ((plain[0] << 24) | (plain[1] << 16) | (plain[2] << 8) | plain[3]) >>> 0 : -1;
       if (hdr !== info.compressionHeaderId) throw new CorruptDataError(`compression header ${hdr} does not match index (${info.compressionHeaderId})`);
-      return await decompress(plain);
+      // large payloads decompress on libuv's thread pool, so a restore's prefetched chunks
+      // decompress in parallel with the JS thread writing files
+      return plain.length >= ASYNC_DECOMPRESS_BYTES ? await decompressAsync(plain) : decompress(plain);
     } catch (e) {
       throw new CorruptDataError(`${where}: decompression failed: ${(e as Error).message}`, { cause: e });
     }
@@ -302,7 +310,9 @@ export class ContentManagerImpl implements ContentManager {
     const sid = await this.ensureSession();
     pp = this.pending.get(prefix); // another writer may have created it while we waited
     if (pp) return pp;
-    pp = new PackBuilder(`${prefix}${toHex(randomBytes(16))}-${sid}`);
+    // data packs fill to maxPackSize plus at most one content (≤ 8 MiB from the splitters)
+    const hint = prefix === PACK_PREFIX_REGULAR ? this.config.maxPackSize + (8 << 20) + (64 << 10) : undefined;
+    pp = new PackBuilder(`${prefix}${toHex(randomBytes(16))}-${sid}`, undefined, hint);
     this.pending.set(prefix, pp);
     return pp;
   }
@@ -318,26 +328,88 @@ export class ContentManagerImpl implements ContentManager {
       throw new UsageError(`content too large: ${data.length} bytes (index v2 limit is ${MAX_CONTENT_LENGTH - 1 - this.crypter.encryptor.overhead})`);
     }
     await this.throwIfUploadFailed();
-    const contentId = opts.prefix + toHex(this.crypter.hash(data));
+    const prepared = data.length >= WORKER_MIN_BYTES ? await this.prepareInWorker(data, opts) : undefined;
+    const contentId = opts.prefix + toHex(prepared ? prepared.hash : this.crypter.hash(data));
     const existing = this.lookup(contentId);
-    if (existing && !existing.info.deleted) return contentId;
-    await this.maybeAutoRefresh();
-    if (this.now().getTime() > this.flushAfter) await this.flush();
-    const prev = this.lookup(contentId);
-    if (prev && !prev.info.deleted) return contentId;
-    await this.addToPack(contentId, data, false, opts.compression, prev ? prev.info.timestampSeconds : -1);
+    if (existing && !existing.info.deleted) {
+      prepared?.release(); // a duplicate's packed bytes are simply dropped
+      return contentId;
+    }
+    let prev: ReturnType<ContentManagerImpl["lookup"]>;
+    try {
+      await this.maybeAutoRefresh();
+      if (this.now().getTime() > this.flushAfter) await this.flush();
+      prev = this.lookup(contentId);
+    } catch (e) {
+      prepared?.release();
+      throw e;
+    }
+    if (prev && !prev.info.deleted) {
+      prepared?.release();
+      return contentId;
+    }
+    const prevTime = prev ? prev.info.timestampSeconds : -1;
+    if (!prepared) {
+      await this.addToPack(contentId, data, false, opts.compression, prevTime);
+      return contentId;
+    }
+    try {
+      await this.appendPacked(contentId, prepared.packed, prepared.compressionHeaderId, data.length, false, prevTime);
+    } finally {
+      prepared.release(); // appendPacked copied the bytes into the pack
+    }
     return contentId;
+  }
+
+  /**
+   * Hash + compress + encrypt in the chunk worker pool (the second core). Undefined when the
+   * pool is unavailable or the job failed: the caller then does the work in-thread, which also
+   * raises the same typed errors as before (e.g. an unknown compressor).
+   */
+  private async prepareInWorker(data: Uint8Array, opts: WriteContentOptions): Promise<PreparedContent | undefined> {
+    if (this.poolKeys === null) return undefined;
+    const pool = chunkPool();
+    if (!pool.available) return undefined;
+    if (this.poolKeys === undefined) {
+      const c = this.config;
+      // the worker rebuilds the crypter from the config: only when they are the same algorithms
+      if (this.crypter.hash.name !== c.hash || this.crypter.encryptor.name !== c.encryption || !c.masterKey?.length) {
+        this.poolKeys = null;
+        return undefined;
+      }
+      this.poolKeys = pool.register({ hashName: c.hash, secret: c.secret ?? new Uint8Array(0), encName: c.encryption, masterKey: c.masterKey });
+    }
+    let r: PreparedContent;
+    try {
+      r = await pool.prepare(this.poolKeys, data, this.effectiveCompression(opts.prefix, opts.compression));
+    } catch {
+      return undefined;
+    }
+    if (!this.poolVerified) {
+      // once per manager: the worker's keyed hash must be ours (same key material)
+      if (toHex(r.hash) !== toHex(this.crypter.hash(data))) {
+        r.release();
+        this.poolKeys = null;
+        return undefined;
+      }
+      this.poolVerified = true;
+    }
+    return r;
+  }
+
+  private effectiveCompression(prefix: string, compression: string | undefined): string {
+    let comp = compression ?? "";
+    if (!comp && prefix && this.config.indexVersion >= 2) comp = "zstd-fastest";
+    return comp;
   }
 
   private async addToPack(contentId: string, data: Uint8Array, deleted: boolean, compression: string | undefined, previousWriteTime: number): Promise<void> {
     await this.waitForFlush();
-    const prefix = contentIdPrefix(contentId) ? PACK_PREFIX_SPECIAL : PACK_PREFIX_REGULAR;
-    let comp = compression ?? "";
-    if (!comp && contentIdPrefix(contentId) && this.config.indexVersion >= 2) comp = "zstd-fastest";
+    const comp = this.effectiveCompression(contentIdPrefix(contentId), compression);
     let headerId = 0;
     let payload = data;
     if (comp && comp !== "none") {
-      const c = await compress(comp, data);
+      const c = compress(comp, data);
       if (c.length < data.length) {
         payload = c;
         headerId = compressorHeaderId(comp);
@@ -345,6 +417,20 @@ export class ContentManagerImpl implements ContentManager {
     }
     const hash = contentIdToKey(contentId)!;
     const encrypted = this.crypter.encryptor.encrypt(payload, hash.subarray(hash.length - 16));
+    await this.appendPacked(contentId, encrypted, headerId, data.length, deleted, previousWriteTime);
+  }
+
+  /** Appends already compressed + encrypted bytes to the pending pack of the content's prefix. */
+  private async appendPacked(
+    contentId: string,
+    encrypted: Uint8Array,
+    headerId: number,
+    originalLength: number,
+    deleted: boolean,
+    previousWriteTime: number,
+  ): Promise<void> {
+    await this.waitForFlush();
+    const prefix = contentIdPrefix(contentId) ? PACK_PREFIX_SPECIAL : PACK_PREFIX_REGULAR;
     let pp: PackBuilder;
     for (;;) {
       pp = await this.pendingPack(prefix);
@@ -362,7 +448,7 @@ export class ContentManagerImpl implements ContentManager {
       packBlobId: pp.packBlobId,
       packOffset: offset,
       packedLength: encrypted.length,
-      originalLength: data.length,
+      originalLength,
       timestampSeconds: this.contentWriteTime(previousWriteTime),
       deleted,
       compressionHeaderId: headerId,
@@ -400,12 +486,8 @@ export class ContentManagerImpl implements ContentManager {
       if (u.sealed) await this.st.putBlob(u.pack.packBlobId, u.sealed);
       for (const i of u.pack.items.values()) this.packIndexBuilder.add(i);
       u.sealed = undefined;
-      // Pack buffers just became garbage; Bun's collector is lazy with large buffers, so ask for
-      // a collection every few packs to keep RSS flat while writing many GB.
-      if (++this.packsSinceGc >= 1) {
-        this.packsSinceGc = 0;
-        (globalThis as any).Bun?.gc?.(true);
-      }
+      // lookups now go to storage (the entries are in packIndexBuilder): recycle the buffer
+      u.pack.release();
       this.failed = this.failed.filter((f) => f !== u);
       u.error = undefined;
     } catch (e) {

@@ -84,16 +84,37 @@ export function findPostamble(b: Uint8Array): Postamble | undefined {
   return { iv, localIndexOffset: off[0], localIndexLength: len[0] };
 }
 
-/** A pack being assembled in memory: chunks are appended, never copied until sealing. */
+// Pack buffers are recycled: a sealed pack's buffer returns here once its upload succeeded
+// (release()), so steady-state ingest reuses a few ~maxPackSize buffers instead of faulting in
+// fresh pages for every pack and concatenating chunks at seal time.
+const packBufferPool: Uint8Array[] = [];
+const PACK_POOL_MAX = 1;
+const MIN_POOLED = 4 << 20;
+const INITIAL_CAPACITY = 256 << 10;
+
+function takePackBuffer(min: number): Uint8Array {
+  for (let i = packBufferPool.length - 1; i >= 0; i--) {
+    if (packBufferPool[i].length >= min) return packBufferPool.splice(i, 1)[0];
+  }
+  return new Uint8Array(min);
+}
+
+/** A pack being assembled in memory: contents are copied into one growing buffer. */
 export class PackBuilder {
-  private chunks: Uint8Array[] = [];
+  private buf: Uint8Array;
   private len = 0;
+  private sealed = false;
   /** Entries of this pack's local index (own contents plus deletion markers). */
   readonly items = new Map<string, ContentInfo>();
   /** Number of items whose data lives in this pack. */
   ownContents = 0;
 
-  constructor(readonly packBlobId: string, formatBytes?: Uint8Array) {
+  /**
+   * `capacityHint`: expected final size (data packs: maxPackSize plus one content). With it the
+   * pack starts in a recycled buffer of that size; without it (metadata packs) it starts small.
+   */
+  constructor(readonly packBlobId: string, formatBytes?: Uint8Array, capacityHint?: number) {
+    this.buf = capacityHint && capacityHint >= MIN_POOLED ? takePackBuffer(capacityHint) : new Uint8Array(INITIAL_CAPACITY);
     if (formatBytes?.length) this.append(formatBytes);
     this.append(randomBytes(PREAMBLE_LENGTH));
   }
@@ -103,11 +124,25 @@ export class PackBuilder {
   }
 
   private append(b: Uint8Array): void {
-    this.chunks.push(b);
-    this.len += b.length;
+    if (this.sealed) throw new CorruptDataError(`pack ${this.packBlobId} is already sealed`);
+    const need = this.len + b.length;
+    if (need > this.buf.length) {
+      let cap = Math.max(this.buf.length * 2, INITIAL_CAPACITY);
+      while (cap < need) cap *= 2;
+      const nb = cap >= MIN_POOLED ? takePackBuffer(cap) : new Uint8Array(cap);
+      nb.set(this.buf.subarray(0, this.len));
+      this.recycle(this.buf);
+      this.buf = nb;
+    }
+    this.buf.set(b, this.len);
+    this.len = need;
   }
 
-  /** Appends encrypted content bytes; returns its offset. */
+  private recycle(b: Uint8Array): void {
+    if (b.length >= MIN_POOLED && packBufferPool.length < PACK_POOL_MAX) packBufferPool.push(b);
+  }
+
+  /** Appends encrypted content bytes (copied); returns its offset. */
   appendContent(encrypted: Uint8Array): number {
     const off = this.len;
     this.append(encrypted);
@@ -115,19 +150,18 @@ export class PackBuilder {
     return off;
   }
 
-  /** Reads back a pending content (contents are stored as separate chunks). */
+  /** Reads back a pending content (a view valid until the next append or release()). */
   readRange(offset: number, length: number): Uint8Array {
-    let pos = 0;
-    for (const c of this.chunks) {
-      if (offset >= pos && offset + length <= pos + c.length) return c.subarray(offset - pos, offset - pos + length);
-      pos += c.length;
+    if (offset < 0 || length < 0 || offset + length > this.len) {
+      throw new CorruptDataError(`pending pack ${this.packBlobId}: range ${offset}+${length} not found`);
     }
-    throw new CorruptDataError(`pending pack ${this.packBlobId}: range ${offset}+${length} not found`);
+    return this.buf.subarray(offset, offset + length);
   }
 
   /**
-   * Pads, appends the encrypted local index and postamble; returns the final bytes, or
-   * undefined when the pack holds no content of its own (only deletion markers).
+   * Pads, appends the encrypted local index and postamble; returns the final bytes (a view of
+   * this builder's buffer, valid until release()), or undefined when the pack holds no content
+   * of its own (only deletion markers).
    */
   seal(c: Crypter, indexVersion: number): Uint8Array | undefined {
     if (this.ownContents === 0) return undefined;
@@ -141,14 +175,19 @@ export class PackBuilder {
     const localIndexOffset = this.len;
     this.append(enc);
     this.append(encodePostamble({ iv, localIndexOffset, localIndexLength: enc.length }));
-    const out = new Uint8Array(this.len);
-    let o = 0;
-    for (const ch of this.chunks) {
-      out.set(ch, o);
-      o += ch.length;
-    }
-    this.chunks = [];
-    return out;
+    this.sealed = true;
+    return this.buf.subarray(0, this.len);
+  }
+
+  /**
+   * Returns the buffer for reuse by later packs. Only once nothing reads the sealed bytes any
+   * more (after a successful upload); views obtained earlier become invalid.
+   */
+  release(): void {
+    this.sealed = true;
+    this.recycle(this.buf);
+    this.buf = new Uint8Array(0);
+    this.len = 0;
   }
 }
 

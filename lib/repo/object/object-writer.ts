@@ -39,21 +39,30 @@ const INDIRECT_PREFIX = "x";
 const INITIAL_BUFFER = 64 * 1024;
 const BIG_BUFFER = 1 << 20;
 
-// Chunk buffers of multi-MB objects are recycled once their writeContent has resolved (the
-// content manager must not retain `data` after that). Without this, every 4 MiB chunk is a fresh
+// Chunk buffers (128 KiB and up) are recycled once their writeContent has resolved (the
+// content manager must not retain `data` after that). Without this, every chunk is a fresh
 // allocation and the GC lets RSS balloon far beyond the few chunks actually in use.
 const bufferPool: Uint8Array[] = [];
-const POOL_MAX = 2;
+const POOL_BYTES = 16 << 20;
+let poolBytes = 0;
 
-function takeBuffer(size: number): Uint8Array {
-  for (let i = bufferPool.length - 1; i >= 0; i--) {
-    if (bufferPool[i].length >= size) return bufferPool.splice(i, 1)[0];
+/** Best fit from the pool (at most 4x too big), else a new buffer of `alloc` bytes. */
+function takeBuffer(size: number, alloc = size): Uint8Array {
+  let best = -1;
+  for (let i = 0; i < bufferPool.length; i++) {
+    const l = bufferPool[i].length;
+    if (l >= size && l <= 4 * Math.max(alloc, size) && (best < 0 || l < bufferPool[best].length)) best = i;
   }
-  return new Uint8Array(size);
+  if (best < 0) return new Uint8Array(Math.max(size, alloc));
+  const b = bufferPool.splice(best, 1)[0];
+  poolBytes -= b.length;
+  return b;
 }
 
 function releaseBuffer(b: Uint8Array): void {
-  if (b.length >= BIG_BUFFER && bufferPool.length < POOL_MAX) bufferPool.push(b);
+  if (b.length < INITIAL_BUFFER * 2 || poolBytes + b.length > POOL_BYTES) return;
+  bufferPool.push(b);
+  poolBytes += b.length;
 }
 
 export class ObjectWriter {
@@ -118,12 +127,7 @@ export class ObjectWriter {
     if (need > this.buf.length) {
       let cap = Math.max(INITIAL_BUFFER, this.buf.length * 4, this.capHint);
       while (cap < need) cap *= 2;
-      let nb: Uint8Array;
-      if (cap >= BIG_BUFFER) {
-        nb = takeBuffer(Math.max(need, this.splitter.maxSegmentSize));
-      } else {
-        nb = new Uint8Array(cap);
-      }
+      const nb = cap >= BIG_BUFFER ? takeBuffer(need, Math.max(need, this.splitter.maxSegmentSize)) : takeBuffer(need, cap);
       nb.set(this.buf.subarray(0, this.bufLen));
       releaseBuffer(this.buf);
       this.buf = nb;

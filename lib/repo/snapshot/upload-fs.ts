@@ -40,15 +40,14 @@ export interface SnapshotDirectoryOptions {
 
 const SMALL_FILE = 1 << 20;
 
-let smallScratch: Buffer | undefined;
+// Scratch buffers for small-file reads, one per file being uploaded concurrently: the writer
+// copies the bytes, so a per-file allocation (or copy) would only make garbage.
+const smallScratch: Buffer[] = [];
 
-/** Reads a file of at most SMALL_FILE bytes; undefined if it turns out larger. */
-function readSmallFile(path: string): Uint8Array | undefined {
+/** Reads a file of at most SMALL_FILE bytes into `buf`; undefined if it turns out larger. */
+function readSmallFile(path: string, buf: Buffer): Uint8Array | undefined {
   const fd = openSync(path, "r");
   try {
-    // one shared scratch buffer, then an exact-size copy: a 1 MiB allocation per small item
-    // would otherwise churn the allocator (and RSS) across tens of thousands of items
-    const buf = (smallScratch ??= Buffer.allocUnsafe(SMALL_FILE + 1));
     let n = 0;
     for (;;) {
       const r = readSync(fd, buf, n, buf.length - n, null);
@@ -56,7 +55,7 @@ function readSmallFile(path: string): Uint8Array | undefined {
       n += r;
       if (n > SMALL_FILE) return undefined;
     }
-    return new Uint8Array(buf.subarray(0, n));
+    return buf.subarray(0, n);
   } finally {
     closeSync(fd);
   }
@@ -103,7 +102,7 @@ let sinceGc = 0;
 /** Multi-MB chunk, pack and read buffers are garbage faster than JSC's heuristics collect them
  * (they are off-heap); a full collection every `threshold` bytes processed keeps RSS near the
  * working set (each costs a few ms). */
-export function collectGarbageEvery(bytes: number, threshold = 48 << 20): void {
+export function collectGarbageEvery(bytes: number, threshold = 32 << 20): void {
   sinceGc += bytes;
   if (sinceGc >= threshold) {
     sinceGc = 0;
@@ -166,9 +165,16 @@ class FsUploader {
     let size = 0;
     if (Number(st.size) <= SMALL_FILE) {
       // small files: synchronous reads (page-cache fast) instead of thread-pool round trips
-      const data = readSmallFile(abs);
+      const scratch = smallScratch.pop() ?? Buffer.allocUnsafe(SMALL_FILE + 1);
+      let data: Uint8Array | undefined;
+      try {
+        data = readSmallFile(abs, scratch);
+        // the writer copies what it keeps before write() resolves
+        if (data) await w.write(data);
+      } finally {
+        if (smallScratch.length < 8) smallScratch.push(scratch);
+      }
       if (data) {
-        await w.write(data);
         e.obj = await w.result();
         e.size = data.length;
         collectGarbageEvery(data.length);
