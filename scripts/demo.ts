@@ -49,15 +49,15 @@ function indent(s: string): string {
 async function corso(bin: string, env: Record<string, string>, args: string[], opts: { quietStdout?: boolean; maxLines?: number } = {}): Promise<Run> {
   const shown = args.map((a) => (/[\s*'"]/.test(a) ? `'${a}'` : a)).join(" ");
   console.log(bold(`$ corso ${shown}`));
-  const p = Bun.spawn([bin, ...args], { env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  // One pipe for stdout and stderr, so messages and results show in the order corso wrote them.
+  const p = Bun.spawn(["sh", "-c", 'exec "$0" "$@" 2>&1', bin, ...args], { env, stdout: "pipe", stdin: "ignore" });
+  const [output, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
   const max = opts.maxLines ?? 40;
-  const clip = (s: string) => {
-    const lines = s.replace(/\s+$/, "").split("\n");
-    return lines.length > max ? [...lines.slice(0, max), dim(`… (${lines.length - max} more lines)`)].join("\n") : lines.join("\n");
-  };
-  if (stderr.trim()) console.log(dim(indent(clip(stderr))));
-  if (stdout.trim() && !opts.quietStdout) console.log(indent(clip(stdout)));
+  const lines = output.replace(/\s+$/, "").split("\n");
+  const shownText = lines.length > max ? [...lines.slice(0, max), dim(`… (${lines.length - max} more lines)`)].join("\n") : lines.join("\n");
+  if (output.trim() && !opts.quietStdout) console.log(indent(shownText));
+  const stdout = output;
+  const stderr = output;
   if (code !== 0) {
     failed++;
     const missing = /Cannot find module|Cannot find package|not yet available/i.test(stderr);

@@ -28,6 +28,8 @@ export async function listExchange(ctx: CommandContext, f: FlagValues): Promise<
         info("No backups available");
         return;
       }
+      // Oldest first (the model store's order is arbitrary).
+      list.sort((a, b) => String(a.startedAt ?? "").localeCompare(String(b.startedAt ?? "")));
       printAll(list.map(backupPrintable));
       return;
     }
