@@ -35,7 +35,7 @@ export function renderHelp(path: string[], node: Node): string {
     parts.push(`Available Commands:\n${rows.join("\n")}\n`);
   } else {
     const l = node as Leaf;
-    parts.push(`Usage:\n  ${cmdPath} [flags]\n`);
+    parts.push(`Usage:\n  ${cmdPath}${l.use ? ` ${l.use}` : ""} [flags]\n`);
     if (l.examples) parts.push(`Examples:\n${l.examples}\n`);
   }
   const local: FlagSpec[] = node.kind === "leaf" ? [...(node as Leaf).flags] : [];

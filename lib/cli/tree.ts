@@ -28,6 +28,8 @@ export interface Leaf {
   noLogBanner?: boolean;
   /** Custom help (corso env prints its guide as help). */
   help?: () => Promise<void>;
+  /** Usage after the command path (Corso's `Use` suffix), e.g. `<destination> --backup <backupId>`. */
+  use?: string;
   /** Takes positional arguments (e.g. export's <destination>); passed as `args`. */
   positionalArgs?: boolean;
   run(ctx: CommandContext, flags: FlagValues, args?: string[]): Promise<void>;

@@ -64,6 +64,7 @@ const impl = () => import("./backup.ts");
 const createExchange: Leaf = {
   kind: "leaf",
   name: "exchange",
+  use: "--mailbox <email> | '*'",
   short: "Backup M365 Exchange service data",
   examples: `# Backup all Exchange data for Alice
 corso backup create exchange --mailbox alice@example.com
@@ -96,6 +97,7 @@ corso backup list exchange --backup 1234abcd-12ab-cd34-56de-1234abcd`,
 const detailsExchange: Leaf = {
   kind: "leaf",
   name: "exchange",
+  use: "--backup <backupId>",
   short: "Shows the details of a M365 Exchange service backup",
   examples: `# Explore items in Alice's latest backup (1234abcd...)
 corso backup details exchange --backup 1234abcd-12ab-cd34-56de-1234abcd
@@ -118,6 +120,7 @@ corso backup details exchange --backup 1234abcd-12ab-cd34-56de-1234abcd \\
 const deleteExchange: Leaf = {
   kind: "leaf",
   name: "exchange",
+  use: "--backups <backupId>",
   short: "Delete backed-up M365 Exchange service data",
   examples: `# Delete Exchange backup with ID 1234abcd-12ab-cd34-56de-1234abcd
 corso backup delete exchange --backups 1234abcd-12ab-cd34-56de-1234abcd
@@ -144,6 +147,7 @@ export const BACKUP_GROUP: Group = {
 const exportExchange: Leaf = {
   kind: "leaf",
   name: "exchange",
+  use: "<destination> --backup <backupId>",
   short: "Export M365 Exchange service data",
   long: "Export M365 Exchange service data: mail as .eml, events as .ics, contacts as .vcf.",
   positionalArgs: true,
