@@ -168,6 +168,17 @@ describe("Graph returns garbage JSON for one item", () => {
     expect(lines[lines.length - 1]).toContain("AdeleV@contoso.onmicrosoft.com");
     expect(r.stderr).toContain("Error: Unable to complete backup");
     expect(r.stderr).not.toContain("    at ");
+    // The saved (assist) backup is not listed, but `list --backup` shows it with the failed item.
+    const assist = /assist backup ([0-9a-f-]{36})/.exec(r.stderr)?.[1];
+    expect(assist).toBeDefined();
+    const listed = JSON.parse((await e.ok(["backup", "list", "exchange", "--json"])).stdout).map((b: any) => b.id);
+    expect(listed).not.toContain(assist);
+    const one = await e.ok(["backup", "list", "exchange", "--backup", assist!]);
+    const failedRow = one.stdout.split("\n").find((l) => l.trim().startsWith("Error "));
+    expect(failedRow).toBeDefined();
+    expect(failedRow).toContain("invalid JSON");
+    const hidden = await e.ok(["backup", "list", "exchange", "--backup", assist!, "--failed-items", "hide"]);
+    expect(hidden.stdout.split("\n").some((l) => l.trim().startsWith("Error "))).toBe(false);
     // Nothing was lost: the next run downloads only the failed item; everything else comes from the saved data.
     const before = e.sim.requestLog().length;
     const r2 = await e.ok(["backup", "create", "exchange", "--mailbox", adele.userPrincipalName, "--data", "email"]);
@@ -177,5 +188,17 @@ describe("Graph returns garbage JSON for one item", () => {
     const details = JSON.parse((await e.ok(["backup", "details", "exchange", "--backup", id, "--json"])).stdout);
     expect(details.length).toBe(total);
     expect(details.some((d: any) => d.itemRef === bad)).toBe(true);
+  });
+});
+
+describe("--json", () => {
+  test("backup create --json: Corso's `Backup complete - ID:` and the list as JSON", async () => {
+    const r = await e.ok(["backup", "create", "exchange", "--mailbox", "LeeG@contoso.onmicrosoft.com", "--data", "contacts", "--json"]);
+    const id = /Backup complete - ID: (\S+)/.exec(r.stderr)?.[1];
+    expect(id).toBeDefined();
+    expect(r.stdout).not.toContain("Bytes uploaded");
+    const arr = JSON.parse(r.stdout);
+    expect(arr.map((b: any) => b.id)).toEqual([id]);
+    expect(arr[0].protectedResourceName).toBe("LeeG@contoso.onmicrosoft.com");
   });
 });
