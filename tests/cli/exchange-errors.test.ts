@@ -17,10 +17,10 @@ const UNKNOWN_ID = "11111111-2222-3333-4444-555555555555";
 
 beforeAll(async () => {
   const fixture = sampleFixture();
-  fixture.users.push({
+  fixture.users!.push({
     id: "a1b2c3d4-0009-4a5b-8c9d-000000000009", userPrincipalName: NO_MAILBOX, displayName: "No Mail", mail: NO_MAILBOX,
     mailbox: false, onedrive: false,
-  } as (typeof fixture.users)[number]);
+  } as NonNullable<typeof fixture.users>[number]);
   e = await startExchangeEnv("exch-err", { fixture });
   const r = await e.ok(["backup", "create", "exchange", "--mailbox", "MeganB@contoso.onmicrosoft.com"]);
   backupId = completedIds(r)[0];
