@@ -164,16 +164,22 @@ async function runConcurrently<M>(
   const workers = Math.min(parallel, list.length);
   const out: BackupRunResult[][] = new Array(list.length);
   try {
-    for (let w = 1; w < workers; w++) {
-      const storage = await openStorageFor(c.details, false);
-      try {
-        const { repo } = await connectCorsoRepository(storage, c.details.passphrase, c.client);
-        extra.push({ repo, storage });
-      } catch (e) {
-        await storage.close().catch(() => {});
-        throw wrapError(`connecting to the ${c.details.storage.provider} repository`, e);
-      }
-    }
+    // Open the extra connections at the same time (each reads the indexes and manifests).
+    const opened = await Promise.allSettled(
+      Array.from({ length: workers - 1 }, async () => {
+        const storage = await openStorageFor(c.details, false);
+        try {
+          const { repo } = await connectCorsoRepository(storage, c.details.passphrase, c.client);
+          return { repo, storage };
+        } catch (e) {
+          await storage.close().catch(() => {});
+          throw e;
+        }
+      }),
+    );
+    for (const o of opened) if (o.status === "fulfilled") extra.push(o.value);
+    const failed = opened.find((o) => o.status === "rejected");
+    if (failed) throw wrapError(`connecting to the ${c.details.storage.provider} repository`, (failed as PromiseRejectedResult).reason);
     const repos = [c.repo, ...extra.map((x) => x.repo)];
     let next = 0;
     await Promise.all(
