@@ -1,7 +1,8 @@
 // Backup details and fault errors ("streamstore", internal/streamstore, spec kopia §12.4): one
 // separate snapshot holding tenant/<service>Metadata/details/details/details and
-// tenant/<service>Metadata/fault_error/details/fault_error, each a 4-byte header + JSON. No
-// backup-id / canon tags.
+// tenant/<service>Metadata/fault_error/details/fault_error, each a 4-byte header + JSON. Its
+// reasons are the backup's with the metadata service (source host e.g.
+// exchangeMetadataemail-exchangeMetadataevents); no backup-id / canon tags.
 import { CorruptDataError } from "../errors.ts";
 import type { Repository } from "../repo/repository.ts";
 import { loadSnapshot } from "../repo/snapshot/manifest.ts";
@@ -25,6 +26,8 @@ export async function writeStreamStore(
   repo: Repository,
   init: {
     tenant: string; resource: string; service: string;
+    /** The backup's categories: the snapshot's reasons are the backup's, with the metadata service (Reason.ToMetadata). */
+    categories: readonly string[];
     /** Entries, or their JSON texts streamed (large backups). */
     details: readonly DetailsEntry[] | AsyncIterable<string>;
     faults: FaultErrors; startedAt: Date;
@@ -45,7 +48,7 @@ export async function writeStreamStore(
   await b.addFile(detailsPath(meta, DETAILS, DETAILS), body(), { mtime: now });
   await b.addFile(detailsPath(meta, FAULTS, FAULTS), withHeader(JSON.stringify(init.faults)), { mtime: now });
   const { root, stats } = await b.finish();
-  const reasons = [{ service: meta, category: DETAILS }];
+  const reasons = (init.categories.length ? init.categories : [DETAILS]).map((category) => ({ service: meta, category }));
   return writeCorsoSnapshot(repo, {
     source: corsoSource(init.tenant, init.resource, reasons),
     tags: reasonTags(init.resource, reasons),

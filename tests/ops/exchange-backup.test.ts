@@ -88,7 +88,9 @@ describe("first Exchange backup", () => {
     expect(snap.pins).toEqual(["corso"]);
     const ss = await loadSnapshot(env.repo.manifests, b.streamStoreID);
     expect(ss.tags?.["tag:backup-id"]).toBeUndefined();
-    expect(ss.source.host).toBe("exchangeMetadatadetails");
+    expect(ss.source.host).toBe("exchangeMetadatacontacts-exchangeMetadataemail-exchangeMetadataevents");
+    expect(ss.tags).toEqual({ [`tag:${user.id}`]: "0", "tag:exchangeMetadatacontacts": "0", "tag:exchangeMetadataemail": "0", "tag:exchangeMetadataevents": "0" });
+    expect(ss.pins).toEqual(["corso"]);
     const md = await env.repo.manifests.find({ type: "BackupSchema", stableID: r.backupId! });
     expect(md[0].labels.storeVersion).toBe("1");
     expect((await listBackups(env.repo, "exchange")).map((x) => x.ID)).toContain(r.backupId!);

@@ -432,7 +432,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     yield* spool.texts();
     for (const f of folderEntries) yield JSON.stringify(f);
   };
-  const streamStoreId = await writeStreamStore(repo, { tenant, resource: user, service: EXCHANGE_SERVICE, details: allDetails(), faults, startedAt });
+  const streamStoreId = await writeStreamStore(repo, { tenant, resource: user, service: EXCHANGE_SERVICE, categories: cats, details: allDetails(), faults, startedAt });
 
   gcNow();
   const errorCount = faults.items.length + (faults.failure && !faults.items.some((i) => i.cause === faults.failure!.msg) ? 1 : 0);
