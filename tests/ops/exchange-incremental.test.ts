@@ -10,6 +10,7 @@ import { exchangeMetadataPath } from "../../lib/corso/path.ts";
 import { withHeader } from "../../lib/corso/serialization.ts";
 import { CORSO_COMPRESSION, writeCorsoSnapshot } from "../../lib/corso/snapshots.ts";
 import { putModel } from "../../lib/corso/model-store.ts";
+import { writeStreamStore } from "../../lib/corso/streamstore.ts";
 import { encodeBackupModel } from "../../lib/corso/backup-model.ts";
 import { SnapshotTreeBuilder } from "../../lib/repo/snapshot/tree-builder.ts";
 import { loadSnapshot } from "../../lib/repo/snapshot/manifest.ts";
@@ -176,5 +177,29 @@ describe("incremental Exchange backup", () => {
     await sameAsTenant(r.backupId!);
     const [f] = await run({ disableIncrementals: true, forceItemDataDownload: true });
     expect(f.stats.itemsRead).toBe(want.size);
+  });
+
+  test("entries missing from the base's details are rebuilt from the stored items", async () => {
+    const [r0] = await run();
+    const model = await getBackup(env.repo, r0.backupId!);
+    const { details, faults } = await getBackupDetails(env.repo, model.ID);
+    const dropped = details.filter((d) => d.exchange).slice(0, 5);
+    const kept = details.filter((d) => !dropped.includes(d));
+    const ssid = await writeStreamStore(env.repo, { tenant: env.sim.tenantId, resource: user.id, service: "exchange", categories: [...cats], details: kept, faults, startedAt: new Date() });
+    const { tags, ...rest } = model;
+    await putModel(env.repo.manifests, "BackupSchema", model.ID, encodeBackupModel({ ...rest, streamStoreID: ssid }), tags);
+    await env.repo.flush();
+    const from = env.sim.requestLog().length;
+    const [r] = await run();
+    expect(r.status).toBe("Completed");
+    expect(itemGets(from)).toEqual([]);
+    const after = await getBackupDetails(env.repo, r.backupId!);
+    for (const d of dropped) {
+      const again = after.details.find((x) => x.itemRef === d.itemRef)!;
+      expect(again.repoRef).toBe(d.repoRef);
+      expect(again.exchange!.subject ?? again.exchange!.contactName).toBe(d.exchange!.subject ?? d.exchange!.contactName);
+      expect(again.exchange!.modified).toBe(d.exchange!.modified);
+    }
+    await sameAsTenant(r.backupId!);
   });
 });

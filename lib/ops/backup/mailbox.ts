@@ -19,7 +19,7 @@ import {
   CorsoPath, DELTA_FILE, EXCHANGE_SERVICE, PREVIOUS_PATH_FILE, exchangeFolderPath, exchangeMetadataPath, joinElements, splitElements,
   type ExchangeCategory,
 } from "../../corso/path.ts";
-import { withHeader } from "../../corso/serialization.ts";
+import { stripHeader, withHeader } from "../../corso/serialization.ts";
 import { CORSO_COMPRESSION, TAG_BACKUP_ID, TAG_CANON, corsoSource, lookupEntry, reasonTags, writeCorsoSnapshot } from "../../corso/snapshots.ts";
 import { writeStreamStore } from "../../corso/streamstore.ts";
 import { errorMessage } from "../../errors.ts";
@@ -223,9 +223,21 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       stats.itemsCached++;
       gcNudge();
       const old = bdet?.get(CorsoPath.parse(prev, false).withItem(itemId).shortRef());
-      if (!old?.exchange) return;
       const loc = joinElements(c.locPath);
-      const ent = itemEntry(cur, loc, { ...old.exchange, parentPath: loc });
+      let info = old?.exchange;
+      if (!info) {
+        // the base's details lack the item (older or foreign backup): rebuild its entry from the
+        // stored JSON (a local read, no Graph call)
+        try {
+          const stored = stripHeader(await repo.objects.readObject(e.obj), `item ${itemId}`);
+          if (stored.deletedInFlight) return;
+          const text = Buffer.from(stored.body).toString("utf8");
+          info = infoFor(cat, JSON.parse(text), loc, stored.body.length);
+        } catch {
+          return;
+        }
+      }
+      const ent = itemEntry(cur, loc, { ...info, parentPath: loc });
       spool.add(ent);
       folders.add(cur, c.locPath, ent.exchange!);
       opts.onProgress?.({ type: "item", resource: user, category: cat, itemId, bytes: e.size, cached: true });
