@@ -26,9 +26,9 @@ import { errorMessage } from "../../errors.ts";
 import { GraphError, isDeletedInFlight, skipCauseOf, type DeltaEvent, type FetchedItem, type GraphClient } from "../../m365/graph/index.ts";
 import type { Repository } from "../../repo/repository.ts";
 import type { DirEntry } from "../../repo/snapshot/dir-entry.ts";
-import { readDirectory } from "../../repo/snapshot/directory.ts";
+import { readDirectory, writeDirectory } from "../../repo/snapshot/directory.ts";
 import { SnapshotTreeBuilder } from "../../repo/snapshot/tree-builder.ts";
-import { dateToNs } from "../../repo/manifest/go-json.ts";
+import { GO_ZERO_TIME_UNIX_NANO, dateToNs } from "../../repo/manifest/go-json.ts";
 import { findCategoryBase, type CategoryBase } from "./base.ts";
 import { Checkpointer } from "./checkpoint.ts";
 import { enumerateContainers, type Container } from "./containers.ts";
@@ -216,10 +216,16 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     };
     const baseFiles = async (prev: string | undefined) => (await baseDir(prev)).files;
 
+    // the entries of the container being processed; its directory object is written as soon as
+    // the container is done, so the tree builder never holds per-item entries
+    let sink: DirEntry[] | null = null;
     const carry = async (c: Container, prev: string, e: DirEntry, linked = false): Promise<void> => {
       const itemId = decodeElement(e.name);
       const cur = exchangeFolderPath(tenant, user, cat, c.idPath).withItem(itemId);
-      if (!linked) await builder.addExistingFile(encodeElements(cur.relElements()), e);
+      if (!linked) {
+        if (sink) sink.push({ ...e, summ: undefined });
+        else await builder.addExistingFile(encodeElements(cur.relElements()), e);
+      }
       stats.itemsCached++;
       gcNudge();
       const old = bdet?.get(CorsoPath.parse(prev, false).withItem(itemId).shortRef());
@@ -280,10 +286,36 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       continue;
     }
 
-    // parents before children, so a whole carried-over directory is never replaced by a later parent
-    containers.sort((a, b) => a.idPath.length - b.idPath.length);
+    // children before parents: a folder's directory object (its items plus its subfolders'
+    // directories) is written when it is done and handed to its parent or to the tree builder
+    containers.sort((a, b) => b.idPath.length - a.idPath.length);
+    const containerKeys = new Set(containers.map((c) => exchangeFolderPath(tenant, user, cat, c.idPath).toString()));
+    const childDirs = new Map<string, DirEntry[]>();
+    const finishContainer = async (c: Container, cur: CorsoPath, entries: DirEntry[], reused?: DirEntry): Promise<void> => {
+      const key = cur.toString();
+      const kids = childDirs.get(key) ?? [];
+      childDirs.delete(key);
+      let dirEntry: DirEntry;
+      if (reused && kids.length === 0) dirEntry = { ...reused, name: encodeElement(c.id) };
+      else {
+        const all = (reused ? await readDirectory(repo.objects, reused.obj) : entries).concat(kids);
+        if (all.length === 0) return;
+        const { objectId, summary } = await writeDirectory(repo.objects, all, GO_ZERO_TIME_UNIX_NANO, { description: key });
+        dirEntry = { name: encodeElement(c.id), type: "d", mode: 0o777, size: 0, mtimeNs: GO_ZERO_TIME_UNIX_NANO, uid: 0, gid: 0, obj: objectId, summ: summary };
+      }
+      const parentKey = cur.dir().toString();
+      if (c.idPath.length > 1 && containerKeys.has(parentKey)) {
+        const list = childDirs.get(parentKey) ?? [];
+        list.push(dirEntry);
+        childDirs.set(parentKey, list);
+      } else await builder.addExistingDirectory(encodeElements(cur.relElements()), dirEntry);
+    };
     for (const c of containers) {
       const cur = exchangeFolderPath(tenant, user, cat, c.idPath);
+      const entries: DirEntry[] = [];
+      let reused: DirEntry | undefined;
+      sink = entries;
+      try {
       const prev = base?.previousPaths.get(c.id);
       const cachePrev = prev ?? cacheBase?.previousPaths.get(c.id);
       const loc = joinElements(c.locPath);
@@ -340,9 +372,9 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       const files = bd.files;
       const merging = Boolean(token && !reset && prev);
       if (merging && prev === cur.toString() && added.size === 0 && removed.size === 0 && bd.dir && bd.subdirs === 0) {
-        // unchanged leaf folder: the base directory object is reused as is (one entry in memory,
-        // not one per item); details are still copied item by item
-        await builder.addExistingDirectory(encodeElements(cur.relElements()), bd.dir);
+        // unchanged leaf folder: the base directory object is reused as is; details are still
+        // copied item by item
+        reused = bd.dir;
         for (const e of files.values()) await carry(c, prev, e, true);
         files.clear();
         prevPaths.set(c.id, cur.toString());
@@ -391,7 +423,13 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
           const text = storedItemJson(it);
           const body = withHeader(text);
           const itemPath = cur.withItem(id);
-          await builder.addFile(encodeElements(itemPath.relElements()), body, { mtime: mtimeOf(it.json.lastModifiedDateTime) });
+          const w = repo.objects.newWriter({ compression: CORSO_COMPRESSION, description: `FILE:${id}` });
+          await w.write(body);
+          const obj = await w.result();
+          entries.push({
+            name: encodeElement(id), type: "f", mode: 0o777, size: body.length,
+            mtimeNs: dateToNs(mtimeOf(it.json.lastModifiedDateTime)), uid: 0, gid: 0, obj,
+          });
           written = body.length;
           const info = infoFor(cat, it.json, loc, Buffer.byteLength(text));
           const ent = itemEntry(itemPath, loc, info);
@@ -422,6 +460,16 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       // a token is only kept when every item of the folder made it: otherwise the next run
       // re-enumerates the folder (unchanged items are reused by mod time, failed ones fetched)
       if (deltaLink && containerErrors === 0 && !stopped()) deltas.set(c.id, deltaLink);
+      } finally {
+        // also after every `continue` above
+        sink = null;
+        await finishContainer(c, cur, entries, reused);
+      }
+    }
+    // subfolders whose parent folder was not written (should not happen): at their own paths
+    for (const [key, kids] of childDirs) {
+      const p = CorsoPath.parse(key, false);
+      for (const k of kids) await builder.addExistingDirectory(encodeElements([...p.relElements(), decodeElement(k.name)]), k);
     }
     await writeMeta(cat, DELTA_FILE, Object.fromEntries(deltas));
     await writeMeta(cat, PREVIOUS_PATH_FILE, Object.fromEntries(prevPaths));
@@ -430,6 +478,9 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
 
   if (interrupted && !faults.failure) faults.failure = { msg: "backup interrupted" };
   const { root, stats: snapStats } = await builder.finish();
+  // folders written here reach the builder as finished directories; report kopia's split
+  snapStats.cachedFiles = Math.min(snapStats.fileCount, stats.itemsCached);
+  snapStats.nonCachedFiles = snapStats.fileCount - snapStats.cachedFiles;
   const reasons = cats.map((c) => ({ service: EXCHANGE_SERVICE, category: c }));
   const snapshotId = await writeCorsoSnapshot(repo, {
     source: corsoSource(tenant, user, reasons),
