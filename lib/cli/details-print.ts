@@ -1,38 +1,12 @@
 // How backups, details entries and fault items print (corso-cli spec §8.1–§8.3), as Corso's
 // Headers()/Values()/MinimumPrintable() do. Inputs are the stored Corso JSON shapes (backup model,
 // details entry, fault.Errors), typed structurally here so this file needs none of the engine.
-import { writeSync } from "node:fs";
 import type { CommandContext } from "./context.ts";
-import { configurePrint, isJSON, type Printable, type Writer } from "./print.ts";
+import { configurePrint, isJSON, type Printable } from "./print.ts";
 
-// ---------------------------------------------------------------------------------------------
-// Large results on stdout: process.stdout.write on a pipe is asynchronous in Bun, and the CLI's
-// process.exit() right after the command drops whatever a slow reader has not taken yet (seen
-// with `backup details --json | …` of 1,500 entries). These commands write stdout synchronously.
-
-const syncStdout: Writer = {
-  write(s: string): void {
-    const b = Buffer.from(s);
-    let off = 0;
-    while (off < b.length) {
-      try {
-        off += writeSync(1, b, off);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === "EAGAIN") {
-          Bun.sleepSync(1);
-          continue;
-        }
-        if (code === "EPIPE") return; // reader went away (`| head`)
-        throw e;
-      }
-    }
-  },
-};
-
-/** Routes this command's stdout results through a synchronous writer (see above). */
+/** Kept for the Exchange commands: every command now prints through print.ts's synchronous writers. */
 export function useSyncStdout(ctx: CommandContext): void {
-  configurePrint({ json: isJSON(), beforePrint: () => ctx.progress.clearLine() }, { out: syncStdout });
+  configurePrint({ json: isJSON(), beforePrint: () => ctx.progress.clearLine() });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ import type { CommandContext, FlagValues, GlobalOptions } from "./context.ts";
 import { GLOBAL_FLAGS, camel, type FlagSpec } from "./flags.ts";
 import { renderHelp } from "./help.ts";
 import { createLogger, nullLogger, type Logger } from "./log.ts";
-import { configurePrint, errorLine, info } from "./print.ts";
+import { configurePrint, errorLine, info, syncWriter } from "./print.ts";
 import { Progress } from "./progress.ts";
 import { ROOT, findChild, type Group, type Leaf, type Node } from "./tree.ts";
+
+const stdout = syncWriter(1);
 
 /** Version string: injected at build time (CORSO_VERSION define) or package.json. */
 export function version(): string {
@@ -196,7 +198,7 @@ export async function runCli(argv: string[], io: RunIO = {}): Promise<number> {
   try {
     // Root version flag (local to root in Corso).
     if (argv.length > 0 && argv.every((a) => a === "-v" || a === "--version")) {
-      process.stdout.write(`Corso version: ${version()}\n`);
+      stdout.write(`Corso version: ${version()}\n`);
       return 0;
     }
     const r = resolve(argv);
@@ -204,16 +206,16 @@ export async function runCli(argv: string[], io: RunIO = {}): Promise<number> {
     if (r.node.kind === "group") {
       const f = parseFlags(cmdPath, r.node === ROOT ? [{ name: "version", short: "v", kind: "bool", desc: "" }] : [], r.rest.filter((a) => a !== "-v"));
       if (r.node === ROOT && (f.version === true || r.rest.includes("-v")) && !r.helpRequested) {
-        process.stdout.write(`Corso version: ${version()}\n`);
+        stdout.write(`Corso version: ${version()}\n`);
         return 0;
       }
-      process.stdout.write(renderHelp(r.path, r.node as Group));
+      stdout.write(renderHelp(r.path, r.node as Group));
       return 0;
     }
     const leaf = r.node as Leaf;
     if (r.helpRequested) {
       if (leaf.help) await leaf.help();
-      else process.stdout.write(renderHelp(r.path, leaf));
+      else stdout.write(renderHelp(r.path, leaf));
       return 0;
     }
     const args: string[] = [];

@@ -3,6 +3,8 @@
 // a header line then one line per row, every cell prefixed by two spaces and right-padded to
 // the column width. `--json` prints indented JSON instead of a table.
 
+import { writeSync } from "node:fs";
+
 export interface Printable {
   /** Column headers (Corso's `Headers(skipID)`). */
   headers(): string[];
@@ -16,8 +18,33 @@ export interface Writer {
   write(s: string): void;
 }
 
-const stdoutWriter: Writer = { write: (s) => void process.stdout.write(s) };
-const stderrWriter: Writer = { write: (s) => void process.stderr.write(s) };
+// Synchronous writes: process.stdout.write on a pipe is asynchronous in Bun, and the process.exit()
+// that ends every command drops whatever a slow reader has not taken yet (seen with
+// `backup details --json | …` of 1,500 entries cut short).
+export function syncWriter(fd: number): Writer {
+  return {
+    write(s: string): void {
+      const b = Buffer.from(s);
+      let off = 0;
+      while (off < b.length) {
+        try {
+          off += writeSync(fd, b, off);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === "EAGAIN") {
+            Bun.sleepSync(1);
+            continue;
+          }
+          if (code === "EPIPE") return; // the reader went away (`| head`)
+          throw e;
+        }
+      }
+    },
+  };
+}
+
+const stdoutWriter: Writer = syncWriter(1);
+const stderrWriter: Writer = syncWriter(2);
 
 export interface PrintOptions {
   json: boolean;
