@@ -5,8 +5,9 @@
 import { UsageError } from "../../errors.ts";
 import { GO_ZERO_TIME_UNIX_NANO, dateToNs } from "../manifest/go-json.ts";
 import type { ObjectManager } from "../object/object-manager.ts";
-import type { DirEntry } from "./dir-entry.ts";
-import { readDirectory, writeDirectory } from "./directory.ts";
+import { DIRECTORY_STREAM, MAX_FAILED_ENTRIES_PER_SUMMARY, compareEntries, encodeDirEntry, encodeSummary, type DirEntry, type DirectorySummary, type FailedEntry } from "./dir-entry.ts";
+import { DIRECTORY_PREFIX, readDirectory, writeDirectory } from "./directory.ts";
+import { DirSpill, SpillFile } from "./entry-spill.ts";
 import { emptyStats, type SnapshotStats } from "./manifest.ts";
 
 export interface TreeBuilderOptions {
@@ -20,7 +21,14 @@ export interface TreeBuilderOptions {
   fileMode?: number;
   /** mtime of virtual directories; default Go's zero time as kopia stores it. */
   dirModTimeNs?: bigint;
+  /**
+   * File entries a directory keeps in memory before they are spilled to a temp file in sorted
+   * runs (default 16,384): memory stays flat however large a folder gets.
+   */
+  spillAt?: number;
 }
+
+const DEFAULT_SPILL_AT = 16_384;
 
 export interface FileMeta {
   mtime: Date | bigint;
@@ -34,6 +42,8 @@ interface DirNode {
   /** Unmodified directory carried over from a previous snapshot. */
   existing?: DirEntry;
   expanding?: Promise<void>;
+  /** File entries moved to disk (huge directories). */
+  spill?: DirSpill;
 }
 
 function newNode(name: string, existing?: DirEntry): DirNode {
@@ -58,6 +68,7 @@ export class SnapshotTreeBuilder {
   private inFlightBodies = 0;
   private bufferedNow = 0;
   private bufferedMax = 0;
+  private spillFile?: SpillFile;
 
   constructor(
     private readonly repo: { objects: ObjectManager },
@@ -117,7 +128,7 @@ export class SnapshotTreeBuilder {
   async addExistingDirectory(pathElements: readonly string[], entry: DirEntry): Promise<void> {
     if (entry.type !== "d") throw new UsageError(`addExistingDirectory needs a directory entry for ${pathElements.join("/")}`);
     const { dir, name } = await this.locate(pathElements);
-    if (dir.files.has(name)) throw new UsageError(`${pathElements.join("/")} is already a file`);
+    if (this.hasFile(dir, name)) throw new UsageError(`${pathElements.join("/")} is already a file`);
     dir.dirs.set(name, newNode(name, { ...entry, name }));
   }
 
@@ -129,7 +140,7 @@ export class SnapshotTreeBuilder {
     await this.expand(node);
     for (let i = 0; i < path.length - 1; i++) {
       const n = path[i];
-      if (node.files.has(n)) throw new UsageError(`${path.slice(0, i + 1).join("/")} is a file, not a directory`);
+      if (this.hasFile(node, n)) throw new UsageError(`${path.slice(0, i + 1).join("/")} is a file, not a directory`);
       let child = node.dirs.get(n);
       if (!child) {
         child = newNode(n);
@@ -159,6 +170,7 @@ export class SnapshotTreeBuilder {
         }
       }
       node.existing = undefined;
+      this.maybeSpill(node);
     })();
     await node.expanding;
   }
@@ -174,6 +186,19 @@ export class SnapshotTreeBuilder {
     this.stats.totalSize += e.size;
     if (cached) this.stats.cachedFiles++;
     else this.stats.nonCachedFiles++;
+    this.maybeSpill(dir);
+  }
+
+  private hasFile(node: DirNode, name: string): boolean {
+    return node.files.has(name) || (node.spill?.has(name) ?? false);
+  }
+
+  private maybeSpill(node: DirNode): void {
+    if (node.files.size < (this.opts.spillAt ?? DEFAULT_SPILL_AT)) return;
+    this.spillFile ??= new SpillFile();
+    node.spill ??= new DirSpill(this.spillFile);
+    node.spill.spill([...node.files.values()]);
+    node.files.clear();
   }
 
   /** Sizes of the builder's internal state (memory accounting for tests and progress). */
@@ -182,7 +207,7 @@ export class SnapshotTreeBuilder {
     let fileEntries = 0;
     const walk = (n: DirNode) => {
       dirNodes++;
-      fileEntries += n.files.size;
+      fileEntries += n.files.size + (n.spill?.count ?? 0);
       for (const c of n.dirs.values()) walk(c);
     };
     walk(this.root);
@@ -193,7 +218,12 @@ export class SnapshotTreeBuilder {
   async finish(): Promise<{ root: DirEntry; stats: SnapshotStats }> {
     if (this.inFlightBodies > 0) throw new UsageError("finish() called while files are still being added");
     this.finished = true;
-    const root = await this.writeNode(this.root, "");
+    let root: DirEntry;
+    try {
+      root = await this.writeNode(this.root, "");
+    } finally {
+      this.spillFile?.close();
+    }
     this.stats.dirCount = root.summ?.dirs ?? 0;
     // carried-over subtrees count toward totals like kopia's cached entries
     return { root, stats: { ...this.stats } };
@@ -213,6 +243,7 @@ export class SnapshotTreeBuilder {
     for (const child of node.dirs.values()) {
       entries.push(await this.writeNode(child, relPath ? `${relPath}/${child.name}` : child.name));
     }
+    if (node.spill) return this.writeSpilledNode(node, relPath, entries);
     for (const f of node.files.values()) entries.push(f);
     // release the metadata of written subtrees as we go
     node.dirs.clear();
@@ -230,5 +261,69 @@ export class SnapshotTreeBuilder {
       obj: objectId,
       summ: summary,
     };
+  }
+
+  /**
+   * A spilled directory's object, written as it is generated (the same bytes writeDirectory
+   * would produce from all entries at once): subdirectories first, then the merged file runs.
+   */
+  private async writeSpilledNode(node: DirNode, relPath: string, dirs: DirEntry[]): Promise<DirEntry> {
+    const spill = node.spill!;
+    const rest = [...node.files.values()];
+    node.dirs.clear();
+    node.files.clear();
+    node.spill = undefined;
+    dirs.sort(compareEntries);
+    const mtime = this.opts.dirModTimeNs ?? GO_ZERO_TIME_UNIX_NANO;
+    const s: DirectorySummary = { size: 0, files: 0, symlinks: 0, dirs: 1, maxTimeNs: 0n, numFailed: 0, numIgnoredErrors: 0 };
+    const errors: FailedEntry[] = [];
+    const w = this.repo.objects.newWriter({ prefix: DIRECTORY_PREFIX, description: `DIR:${relPath || "."}` });
+    let parts: string[] = [`{"stream":"${DIRECTORY_STREAM}","entries":[`];
+    let partsLen = 0;
+    let first = true;
+    const emit = async (json: string) => {
+      parts.push(first ? json : "," + json);
+      first = false;
+      partsLen += json.length + 1;
+      if (partsLen >= 1 << 20) {
+        await w.write(Buffer.from(parts.join(""), "utf8"));
+        parts = [];
+        partsLen = 0;
+      }
+    };
+    for (const d of dirs) {
+      if (d.mtimeNs > s.maxTimeNs) s.maxTimeNs = d.mtimeNs;
+      if (d.summ) {
+        s.files += d.summ.files;
+        s.size += d.summ.size;
+        s.dirs += d.summ.dirs;
+        s.numFailed += d.summ.numFailed;
+        s.numIgnoredErrors += d.summ.numIgnoredErrors;
+        if (d.summ.errors) errors.push(...d.summ.errors);
+        if (d.summ.maxTimeNs > s.maxTimeNs) s.maxTimeNs = d.summ.maxTimeNs;
+      }
+      await emit(encodeDirEntry(d));
+    }
+    const dropped = (e: { size: number }) => {
+      this.stats.fileCount--;
+      this.stats.totalSize -= e.size;
+    };
+    for (const e of spill.merged(rest, dropped)) {
+      if (e.mtimeNs > s.maxTimeNs) s.maxTimeNs = e.mtimeNs;
+      if (e.type === "s") s.symlinks++;
+      else if (e.type === "f") {
+        s.files++;
+        s.size += e.size;
+      }
+      await emit(e.json);
+    }
+    if (errors.length > 0) {
+      errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      s.errors = errors.slice(0, MAX_FAILED_ENTRIES_PER_SUMMARY);
+    }
+    parts.push(`],"summary":${encodeSummary(s)}}\n`);
+    await w.write(Buffer.from(parts.join(""), "utf8"));
+    const objectId = await w.result();
+    return { name: node.name, type: "d", mode: this.opts.dirMode ?? 0o777, size: 0, mtimeNs: mtime, uid: 0, gid: 0, obj: objectId, summ: s };
   }
 }
