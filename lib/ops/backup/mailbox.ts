@@ -295,10 +295,17 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       const key = cur.toString();
       const kids = childDirs.get(key) ?? [];
       childDirs.delete(key);
-      let dirEntry: DirEntry;
-      if (reused && kids.length === 0) dirEntry = { ...reused, name: encodeElement(c.id) };
-      else {
-        const all = (reused ? await readDirectory(repo.objects, reused.obj) : entries).concat(kids);
+      let dirEntry: DirEntry | undefined;
+      let baseEntries: DirEntry[] | undefined;
+      if (reused) {
+        // the base directory is reused whole when its subfolders came out identical too
+        baseEntries = await readDirectory(repo.objects, reused.obj);
+        const oldKids = baseEntries.filter((e) => e.type === "d");
+        const same = oldKids.length === kids.length && kids.every((k) => oldKids.some((o) => o.name === k.name && o.obj === k.obj));
+        if (same) dirEntry = { ...reused, name: encodeElement(c.id) };
+      }
+      if (!dirEntry) {
+        const all = (baseEntries ? baseEntries.filter((e) => e.type !== "d") : entries).concat(kids);
         if (all.length === 0) return;
         const { objectId, summary } = await writeDirectory(repo.objects, all, GO_ZERO_TIME_UNIX_NANO, { description: key });
         dirEntry = { name: encodeElement(c.id), type: "d", mode: 0o777, size: 0, mtimeNs: GO_ZERO_TIME_UNIX_NANO, uid: 0, gid: 0, obj: objectId, summ: summary };
@@ -371,9 +378,9 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       const bd = await baseDir(cachePrev);
       const files = bd.files;
       const merging = Boolean(token && !reset && prev);
-      if (merging && prev === cur.toString() && added.size === 0 && removed.size === 0 && bd.dir && bd.subdirs === 0) {
-        // unchanged leaf folder: the base directory object is reused as is; details are still
-        // copied item by item
+      if (merging && prev === cur.toString() && added.size === 0 && removed.size === 0 && bd.dir) {
+        // unchanged folder: the base directory object is reused (if its subfolders are unchanged
+        // too); details are still copied item by item
         reused = bd.dir;
         for (const e of files.values()) await carry(c, prev, e, true);
         files.clear();
