@@ -5,8 +5,9 @@
 import { UsageError } from "../../errors.ts";
 import { GO_ZERO_TIME_UNIX_NANO, dateToNs } from "../manifest/go-json.ts";
 import type { ObjectManager } from "../object/object-manager.ts";
-import { DIRECTORY_STREAM, MAX_FAILED_ENTRIES_PER_SUMMARY, compareEntries, encodeDirEntry, encodeSummary, type DirEntry, type DirectorySummary, type FailedEntry } from "./dir-entry.ts";
-import { DIRECTORY_PREFIX, readDirectory, writeDirectory } from "./directory.ts";
+import type { DirEntry } from "./dir-entry.ts";
+import { DEFAULT_SPILL_AT, writeSpilledDirectory } from "./directory-builder.ts";
+import { readDirectory, writeDirectory } from "./directory.ts";
 import { DirSpill, SpillFile } from "./entry-spill.ts";
 import { emptyStats, type SnapshotStats } from "./manifest.ts";
 
@@ -27,8 +28,6 @@ export interface TreeBuilderOptions {
    */
   spillAt?: number;
 }
-
-const DEFAULT_SPILL_AT = 16_384;
 
 export interface FileMeta {
   mtime: Date | bigint;
@@ -263,67 +262,18 @@ export class SnapshotTreeBuilder {
     };
   }
 
-  /**
-   * A spilled directory's object, written as it is generated (the same bytes writeDirectory
-   * would produce from all entries at once): subdirectories first, then the merged file runs.
-   */
+  /** A spilled directory's object, written as it is generated (writeDirectory's bytes). */
   private async writeSpilledNode(node: DirNode, relPath: string, dirs: DirEntry[]): Promise<DirEntry> {
     const spill = node.spill!;
     const rest = [...node.files.values()];
     node.dirs.clear();
     node.files.clear();
     node.spill = undefined;
-    dirs.sort(compareEntries);
     const mtime = this.opts.dirModTimeNs ?? GO_ZERO_TIME_UNIX_NANO;
-    const s: DirectorySummary = { size: 0, files: 0, symlinks: 0, dirs: 1, maxTimeNs: 0n, numFailed: 0, numIgnoredErrors: 0 };
-    const errors: FailedEntry[] = [];
-    const w = this.repo.objects.newWriter({ prefix: DIRECTORY_PREFIX, description: `DIR:${relPath || "."}` });
-    let parts: string[] = [`{"stream":"${DIRECTORY_STREAM}","entries":[`];
-    let partsLen = 0;
-    let first = true;
-    const emit = async (json: string) => {
-      parts.push(first ? json : "," + json);
-      first = false;
-      partsLen += json.length + 1;
-      if (partsLen >= 1 << 20) {
-        await w.write(Buffer.from(parts.join(""), "utf8"));
-        parts = [];
-        partsLen = 0;
-      }
-    };
-    for (const d of dirs) {
-      if (d.mtimeNs > s.maxTimeNs) s.maxTimeNs = d.mtimeNs;
-      if (d.summ) {
-        s.files += d.summ.files;
-        s.size += d.summ.size;
-        s.dirs += d.summ.dirs;
-        s.numFailed += d.summ.numFailed;
-        s.numIgnoredErrors += d.summ.numIgnoredErrors;
-        if (d.summ.errors) errors.push(...d.summ.errors);
-        if (d.summ.maxTimeNs > s.maxTimeNs) s.maxTimeNs = d.summ.maxTimeNs;
-      }
-      await emit(encodeDirEntry(d));
-    }
-    const dropped = (e: { size: number }) => {
+    const { objectId, summary } = await writeSpilledDirectory(this.repo.objects, dirs, spill, rest, mtime, relPath || ".", (e) => {
       this.stats.fileCount--;
       this.stats.totalSize -= e.size;
-    };
-    for (const e of spill.merged(rest, dropped)) {
-      if (e.mtimeNs > s.maxTimeNs) s.maxTimeNs = e.mtimeNs;
-      if (e.type === "s") s.symlinks++;
-      else if (e.type === "f") {
-        s.files++;
-        s.size += e.size;
-      }
-      await emit(e.json);
-    }
-    if (errors.length > 0) {
-      errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      s.errors = errors.slice(0, MAX_FAILED_ENTRIES_PER_SUMMARY);
-    }
-    parts.push(`],"summary":${encodeSummary(s)}}\n`);
-    await w.write(Buffer.from(parts.join(""), "utf8"));
-    const objectId = await w.result();
-    return { name: node.name, type: "d", mode: this.opts.dirMode ?? 0o777, size: 0, mtimeNs: mtime, uid: 0, gid: 0, obj: objectId, summ: s };
+    });
+    return { name: node.name, type: "d", mode: this.opts.dirMode ?? 0o777, size: 0, mtimeNs: mtime, uid: 0, gid: 0, obj: objectId, summ: summary };
   }
 }

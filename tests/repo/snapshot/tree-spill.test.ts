@@ -4,7 +4,9 @@ import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../../lib/errors.ts";
 import { ObjectManager } from "../../../lib/repo/object/index.ts";
 import { fixedSplitter } from "../../../lib/repo/object/splitters.ts";
-import { readDirectory } from "../../../lib/repo/snapshot/directory.ts";
+import type { DirEntry } from "../../../lib/repo/snapshot/dir-entry.ts";
+import { DirectoryBuilder } from "../../../lib/repo/snapshot/directory-builder.ts";
+import { readDirectory, writeDirectory } from "../../../lib/repo/snapshot/directory.ts";
 import { compareNames } from "../../../lib/repo/snapshot/entry-spill.ts";
 import { SnapshotTreeBuilder } from "../../../lib/repo/snapshot/tree-builder.ts";
 import { MemoryContentManager } from "../helpers/memory-content.ts";
@@ -76,5 +78,33 @@ describe("tree builder: spilled directories", () => {
     const xs = ["b", "a", "é", "😀", "\uffff", "ab", "a\u00e9", "Z"];
     const want = [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     expect([...xs].sort(compareNames)).toEqual(want);
+  });
+});
+
+describe("DirectoryBuilder", () => {
+  test("spilled or not, the same bytes as writeDirectory of the whole array", async () => {
+    const r = repo();
+    const entries: DirEntry[] = names(3000).map((name, i) => ({
+      name, type: "f", mode: 0o777, size: i * 3, mtimeNs: BigInt(1700000000000 + i) * 1_000_000n, uid: 0, gid: 0, obj: `obj${i}`,
+    }));
+    const sub: DirEntry = {
+      name: "zz-sub", type: "d", mode: 0o777, size: 0, mtimeNs: 0n, uid: 0, gid: 0, obj: "kabc",
+      summ: { size: 10, files: 2, symlinks: 0, dirs: 1, maxTimeNs: 1900000000000000000n, numFailed: 1, numIgnoredErrors: 0, errors: [{ path: "p", error: "e" }] },
+    };
+    const whole = await writeDirectory(r.objects, [...entries, sub], 5n, { description: "x" });
+    const b = new DirectoryBuilder(256);
+    for (const e of entries.slice(0, 1000)) b.push(e);
+    b.push(sub);
+    for (const e of entries.slice(1000)) b.push(e);
+    expect(b.length).toBe(3001);
+    const spilled = await b.write(r.objects, 5n, { description: "x" });
+    expect(spilled.objectId).toBe(whole.objectId);
+    expect(spilled.summary).toEqual(whole.summary);
+    expect(b.length).toBe(0);
+    const small = DirectoryBuilder.of(entries.slice(0, 10));
+    expect((await small.write(r.objects, 5n)).objectId).toBe((await writeDirectory(r.objects, entries.slice(0, 10), 5n)).objectId);
+    const read = await readDirectory(r.objects, spilled.objectId);
+    expect(read.length).toBe(3001);
+    expect(read[0].name).toBe("zz-sub");
   });
 });

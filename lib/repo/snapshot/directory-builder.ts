@@ -1,0 +1,134 @@
+// One directory's entries collected before its object is written, without holding them all in
+// memory: past `spillAt` file entries they go to disk in sorted runs (entry-spill.ts) and the
+// directory object is generated streamingly into an object writer — the same bytes
+// writeDirectory produces from an array, so dedup and kopia compatibility are unchanged.
+import type { ObjectManager } from "../object/object-manager.ts";
+import { DIRECTORY_STREAM, MAX_FAILED_ENTRIES_PER_SUMMARY, compareEntries, encodeDirEntry, encodeSummary, type DirEntry, type DirectorySummary, type FailedEntry } from "./dir-entry.ts";
+import { DIRECTORY_PREFIX, writeDirectory } from "./directory.ts";
+import { DirSpill, SpillFile, type SpilledEntry } from "./entry-spill.ts";
+
+export const DEFAULT_SPILL_AT = 16_384;
+
+/**
+ * Writes a directory whose file entries are partly spilled: `dirs` (subdirectory entries, in
+ * memory), the spilled runs and `rest` (newest file entries, in memory). Of equal file names the
+ * newest wins; `dropped` hears of each replaced entry.
+ */
+export async function writeSpilledDirectory(
+  objects: ObjectManager,
+  dirs: DirEntry[],
+  spill: DirSpill,
+  rest: DirEntry[],
+  dirMtimeNs: bigint,
+  description: string,
+  dropped: (e: SpilledEntry) => void = () => {},
+): Promise<{ objectId: string; summary: DirectorySummary }> {
+  dirs.sort(compareEntries);
+  const s: DirectorySummary = { size: 0, files: 0, symlinks: 0, dirs: 1, maxTimeNs: 0n, numFailed: 0, numIgnoredErrors: 0 };
+  const errors: FailedEntry[] = [];
+  const w = objects.newWriter({ prefix: DIRECTORY_PREFIX, description: `DIR:${description}` });
+  let parts: string[] = [`{"stream":"${DIRECTORY_STREAM}","entries":[`];
+  let partsLen = 0;
+  let first = true;
+  const emit = async (json: string) => {
+    parts.push(first ? json : "," + json);
+    first = false;
+    partsLen += json.length + 1;
+    if (partsLen >= 1 << 20) {
+      await w.write(Buffer.from(parts.join(""), "utf8"));
+      parts = [];
+      partsLen = 0;
+    }
+  };
+  // the summary as summarize() computes it, entry by entry
+  for (const d of dirs) {
+    if (d.mtimeNs > s.maxTimeNs) s.maxTimeNs = d.mtimeNs;
+    if (d.type === "s") s.symlinks++;
+    else if (d.type === "f") {
+      s.files++;
+      s.size += d.size;
+    } else if (d.type === "d" && d.summ) {
+      s.files += d.summ.files;
+      s.size += d.summ.size;
+      s.dirs += d.summ.dirs;
+      s.numFailed += d.summ.numFailed;
+      s.numIgnoredErrors += d.summ.numIgnoredErrors;
+      if (d.summ.errors) errors.push(...d.summ.errors);
+      if (d.summ.maxTimeNs > s.maxTimeNs) s.maxTimeNs = d.summ.maxTimeNs;
+    }
+    await emit(encodeDirEntry(d));
+  }
+  for (const e of spill.merged(rest, dropped)) {
+    if (e.mtimeNs > s.maxTimeNs) s.maxTimeNs = e.mtimeNs;
+    if (e.type === "s") s.symlinks++;
+    else if (e.type === "f") {
+      s.files++;
+      s.size += e.size;
+    }
+    await emit(e.json);
+  }
+  if (first) s.maxTimeNs = dirMtimeNs; // no entries at all (cannot happen with a spill)
+  if (errors.length > 0) {
+    errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    s.errors = errors.slice(0, MAX_FAILED_ENTRIES_PER_SUMMARY);
+  }
+  parts.push(`${first ? "null" : "]"},"summary":${encodeSummary(s)}}\n`);
+  if (first) parts[0] = `{"stream":"${DIRECTORY_STREAM}","entries":`;
+  await w.write(Buffer.from(parts.join(""), "utf8"));
+  return { objectId: await w.result(), summary: s };
+}
+
+/**
+ * A directory's entries, array-like (`push`, `length`), spilled to disk past `spillAt` file
+ * entries; `write` produces the directory object (writeDirectory's bytes) and releases them.
+ */
+export class DirectoryBuilder {
+  private dirs: DirEntry[] = [];
+  private files: DirEntry[] = [];
+  private spill?: DirSpill;
+  private file?: SpillFile;
+
+  constructor(private readonly spillAt = DEFAULT_SPILL_AT) {}
+
+  static of(entries: Iterable<DirEntry>, spillAt?: number): DirectoryBuilder {
+    const b = new DirectoryBuilder(spillAt);
+    for (const e of entries) b.push(e);
+    return b;
+  }
+
+  get length(): number {
+    return this.dirs.length + this.files.length + (this.spill?.count ?? 0);
+  }
+
+  push(...entries: DirEntry[]): number {
+    for (const e of entries) {
+      if (e.type === "d") this.dirs.push(e);
+      else this.files.push(e);
+    }
+    if (this.files.length >= this.spillAt) {
+      this.file ??= new SpillFile();
+      this.spill ??= new DirSpill(this.file);
+      this.spill.spill(this.files);
+      this.files = [];
+    }
+    return this.length;
+  }
+
+  async write(objects: ObjectManager, dirMtimeNs: bigint, opts: { description?: string } = {}): Promise<{ objectId: string; summary: DirectorySummary }> {
+    try {
+      if (!this.spill) return await writeDirectory(objects, this.dirs.concat(this.files), dirMtimeNs, opts);
+      return await writeSpilledDirectory(objects, this.dirs, this.spill, this.files, dirMtimeNs, opts.description || ".");
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Releases the entries (and the temp file) without writing. */
+  close(): void {
+    this.dirs = [];
+    this.files = [];
+    this.spill = undefined;
+    this.file?.close();
+    this.file = undefined;
+  }
+}
