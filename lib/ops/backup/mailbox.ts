@@ -26,8 +26,9 @@ import { errorMessage } from "../../errors.ts";
 import { GraphError, isDeletedInFlight, skipCauseOf, type DeltaEvent, type FetchedItem, type GraphClient } from "../../m365/graph/index.ts";
 import type { Repository } from "../../repo/repository.ts";
 import type { DirEntry } from "../../repo/snapshot/dir-entry.ts";
-import { readDirectory, writeDirectory } from "../../repo/snapshot/directory.ts";
+import { readDirectory } from "../../repo/snapshot/directory.ts";
 import { SnapshotTreeBuilder } from "../../repo/snapshot/tree-builder.ts";
+import { DirectoryBuilder } from "../../repo/snapshot/directory-builder.ts";
 import { GO_ZERO_TIME_UNIX_NANO, dateToNs } from "../../repo/manifest/go-json.ts";
 import { findCategoryBase, type CategoryBase } from "./base.ts";
 import { Checkpointer } from "./checkpoint.ts";
@@ -218,7 +219,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
 
     // the entries of the container being processed; its directory object is written as soon as
     // the container is done, so the tree builder never holds per-item entries
-    let sink: DirEntry[] | null = null;
+    let sink: DirectoryBuilder | null = null;
     const carry = async (c: Container, prev: string, e: DirEntry, linked = false): Promise<void> => {
       const itemId = decodeElement(e.name);
       const cur = exchangeFolderPath(tenant, user, cat, c.idPath).withItem(itemId);
@@ -291,7 +292,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     containers.sort((a, b) => b.idPath.length - a.idPath.length);
     const containerKeys = new Set(containers.map((c) => exchangeFolderPath(tenant, user, cat, c.idPath).toString()));
     const childDirs = new Map<string, DirEntry[]>();
-    const finishContainer = async (c: Container, cur: CorsoPath, entries: DirEntry[], reused?: DirEntry): Promise<void> => {
+    const finishContainer = async (c: Container, cur: CorsoPath, entries: DirectoryBuilder, reused?: DirEntry): Promise<void> => {
       const key = cur.toString();
       const kids = childDirs.get(key) ?? [];
       childDirs.delete(key);
@@ -305,11 +306,14 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
         if (same) dirEntry = { ...reused, name: encodeElement(c.id) };
       }
       if (!dirEntry) {
-        const all = (baseEntries ? baseEntries.filter((e) => e.type !== "d") : entries).concat(kids);
+        // a huge folder's entries are spilled to disk and its directory object written streamingly
+        const all = baseEntries ? DirectoryBuilder.of(baseEntries.filter((e) => e.type !== "d")) : entries;
+        all.push(...kids);
         if (all.length === 0) return;
-        const { objectId, summary } = await writeDirectory(repo.objects, all, GO_ZERO_TIME_UNIX_NANO, { description: key });
+        const { objectId, summary } = await all.write(repo.objects, GO_ZERO_TIME_UNIX_NANO, { description: key });
         dirEntry = { name: encodeElement(c.id), type: "d", mode: 0o777, size: 0, mtimeNs: GO_ZERO_TIME_UNIX_NANO, uid: 0, gid: 0, obj: objectId, summ: summary };
       }
+      entries.close();
       const parentKey = cur.dir().toString();
       if (c.idPath.length > 1 && containerKeys.has(parentKey)) {
         const list = childDirs.get(parentKey) ?? [];
@@ -319,7 +323,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     };
     for (const c of containers) {
       const cur = exchangeFolderPath(tenant, user, cat, c.idPath);
-      const entries: DirEntry[] = [];
+      const entries = new DirectoryBuilder();
       let reused: DirEntry | undefined;
       sink = entries;
       try {
