@@ -32,6 +32,7 @@ const MAX_CONTENT_LENGTH = 2 ** 28 - 64;
 /** Smaller contents are prepared in-thread: a worker round trip costs more than it saves. */
 const WORKER_MIN_BYTES = 16 << 10;
 const ASYNC_DECOMPRESS_BYTES = 256 << 10;
+const IN_THREAD_GC_BYTES = 16 << 20;
 
 /** A content ID that no index knows about. */
 export class ContentNotFoundError extends BlobNotFoundError {
@@ -82,6 +83,7 @@ export class ContentManagerImpl implements ContentManager {
   /** Key-set handle in the chunk pool; null when the pool must not be used for this manager. */
   private poolKeys: number | null | undefined;
   private poolVerified = false;
+  private inThreadBytes = 0;
 
   constructor(
     readonly st: BlobStorage,
@@ -311,7 +313,8 @@ export class ContentManagerImpl implements ContentManager {
     pp = this.pending.get(prefix); // another writer may have created it while we waited
     if (pp) return pp;
     // data packs fill to maxPackSize plus at most one content (≤ 8 MiB from the splitters)
-    const hint = prefix === PACK_PREFIX_REGULAR ? this.config.maxPackSize + (8 << 20) + (64 << 10) : undefined;
+    const max = this.config.maxPackSize;
+    const hint = prefix === PACK_PREFIX_REGULAR ? max + Math.min(8 << 20, max >> 1) + (64 << 10) : undefined;
     pp = new PackBuilder(`${prefix}${toHex(randomBytes(16))}-${sid}`, undefined, hint);
     this.pending.set(prefix, pp);
     return pp;
@@ -417,6 +420,7 @@ export class ContentManagerImpl implements ContentManager {
     }
     const hash = contentIdToKey(contentId)!;
     const encrypted = this.crypter.encryptor.encrypt(payload, hash.subarray(hash.length - 16));
+    this.inThreadBytes += data.length;
     await this.appendPacked(contentId, encrypted, headerId, data.length, deleted, previousWriteTime);
   }
 
@@ -488,6 +492,12 @@ export class ContentManagerImpl implements ContentManager {
       u.sealed = undefined;
       // lookups now go to storage (the entries are in packIndexBuilder): recycle the buffer
       u.pack.release();
+      // The in-thread path (no workers) leaves compressor/cipher outputs as off-heap garbage that
+      // Bun's collector is slow to notice; collect once per pack's worth of it to keep RSS flat.
+      if (this.inThreadBytes >= IN_THREAD_GC_BYTES) {
+        this.inThreadBytes = 0;
+        (globalThis as { Bun?: { gc(full: boolean): void } }).Bun?.gc(true);
+      }
       this.failed = this.failed.filter((f) => f !== u);
       u.error = undefined;
     } catch (e) {

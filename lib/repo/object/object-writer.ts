@@ -39,11 +39,12 @@ const INDIRECT_PREFIX = "x";
 const INITIAL_BUFFER = 64 * 1024;
 const BIG_BUFFER = 1 << 20;
 
-// Chunk buffers (128 KiB and up) are recycled once their writeContent has resolved (the
+// Chunk buffers (64 KiB and up) are recycled once their writeContent has resolved (the
 // content manager must not retain `data` after that). Without this, every chunk is a fresh
 // allocation and the GC lets RSS balloon far beyond the few chunks actually in use.
 const bufferPool: Uint8Array[] = [];
 const POOL_BYTES = 16 << 20;
+const POOL_COUNT = 32;
 let poolBytes = 0;
 
 /** Best fit from the pool (at most 4x too big), else a new buffer of `alloc` bytes. */
@@ -60,7 +61,7 @@ function takeBuffer(size: number, alloc = size): Uint8Array {
 }
 
 function releaseBuffer(b: Uint8Array): void {
-  if (b.length < INITIAL_BUFFER * 2 || poolBytes + b.length > POOL_BYTES) return;
+  if (b.length < INITIAL_BUFFER || bufferPool.length >= POOL_COUNT || poolBytes + b.length > POOL_BYTES) return;
   bufferPool.push(b);
   poolBytes += b.length;
 }
