@@ -82,6 +82,7 @@ export function selectorFromFlags(f: ExchangeSelectorFlags): ExchangeSelector {
   if (set(f.eventOrganizer)) events.filters.push({ kind: "contains", field: "organizer", value: f.eventOrganizer });
   if (set(f.eventRecurs)) events.filters.push({ kind: "recurs", value: parseBool(f.eventRecurs) });
   if (set(f.eventStartsAfter)) events.filters.push({ kind: "after", field: "eventStart", value: time(f.eventStartsAfter, "event-starts-after") });
+  if (set(f.contactName)) contacts.filters.push({ kind: "contains", field: "contactName", value: f.contactName });
   if (set(f.eventStartsBefore)) events.filters.push({ kind: "before", field: "eventStart", value: time(f.eventStartsBefore, "event-starts-before") });
   const anyScope = [email, events, contacts].some((c) => c.items || c.folders);
   if (!anyScope) {
