@@ -13,6 +13,9 @@ import { exportExchange } from "../../lib/ops/export/exchange.ts";
 import { loadSnapshot } from "../../lib/repo/snapshot/manifest.ts";
 import { connectFlags, kopiaSession } from "../helpers/kopia.ts";
 import { makeEnv, PASSWORD, storedItem, type Env } from "./helpers.ts";
+import { writeStreamStore } from "../../lib/corso/streamstore.ts";
+import { putModel } from "../../lib/corso/model-store.ts";
+import { encodeBackupModel } from "../../lib/corso/backup-model.ts";
 
 let env: Env;
 const ADELE = "AdeleV@contoso.onmicrosoft.com";
@@ -150,6 +153,24 @@ describe("sample tenant", () => {
     expect(Object.keys(zipped).length).toBe(z.items);
     expect(Object.keys(zipped)).toContain(`Emails/Inbox/${mail.itemRef}.eml`);
     expect(Object.keys(zipped).every((k) => k.startsWith("Emails/"))).toBe(true);
+  });
+
+  test("export: an item that cannot be read is reported, every other item is written", async () => {
+    const model = await getBackup(env.repo, backupId);
+    const { details, faults } = await getBackupDetails(env.repo, backupId);
+    const real = details.find((d) => d.exchange?.itemType === 1)!;
+    const ghost = { ...real, repoRef: real.repoRef.replace(/[^/]+$/, "no-such-item"), shortRef: "0123456789ab", itemRef: "no-such-item" };
+    const ssid = await writeStreamStore(env.repo, {
+      tenant: env.sim.tenantId, resource: model.resourceOwnerID, service: "exchange", categories: ["contacts", "email", "events"],
+      details: [...details, ghost], faults, startedAt: new Date(),
+    });
+    const { tags, ...rest } = model;
+    await putModel(env.repo.manifests, "BackupSchema", model.ID, encodeBackupModel({ ...rest, streamStoreID: ssid }), tags);
+    await env.repo.flush();
+    const res = await exportExchange(env.repo, backupId, selectorFromFlags({ contact: ["*"] }), join(env.dir, "export-ghost"));
+    expect(res.errors.map((e) => e.id)).toEqual(["no-such-item"]);
+    expect(res.errors[0].cause).toContain("missing from the backup's snapshot");
+    expect(res.items).toBe(details.filter((d) => d.exchange?.itemType === 1).length);
   });
 
   test("deleteBackups is all or nothing", async () => {
