@@ -32,6 +32,7 @@ import { DirectoryBuilder } from "../../repo/snapshot/directory-builder.ts";
 import { GO_ZERO_TIME_UNIX_NANO, dateToNs } from "../../repo/manifest/go-json.ts";
 import { findCategoryBase, type CategoryBase } from "./base.ts";
 import { Checkpointer } from "./checkpoint.ts";
+import { FetchQueue } from "./fetch-queue.ts";
 import { enumerateContainers, type Container } from "./containers.ts";
 import { storedItemJson } from "./item-payload.ts";
 import type { ResolvedMailbox } from "./resolve.ts";
@@ -102,25 +103,6 @@ function mtimeOf(v: unknown): Date {
   return Number.isNaN(d.getTime()) ? new Date() : d;
 }
 
-async function pool<T>(items: Iterable<T>, n: number, fn: (t: T) => Promise<void>, stop: () => boolean): Promise<void> {
-  const it = items[Symbol.iterator]();
-  let err: unknown;
-  const worker = async () => {
-    for (;;) {
-      if (err !== undefined || stop()) return;
-      const nx = it.next();
-      if (nx.done) return;
-      try {
-        await fn(nx.value);
-      } catch (e) {
-        err ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, n) }, worker));
-  if (err !== undefined) throw err;
-}
-
 export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResult> {
   const { repo, graph, opts, mailbox } = ctx;
   const tenant = opts.tenantId;
@@ -145,6 +127,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
   const backupId = randomUUID();
   const cats = [...new Set(opts.categories)].sort() as ExchangeCategory[];
   const parallel = Math.min(4, Math.max(1, opts.parallelism ?? 4));
+  const fetchQueue = new FetchQueue(parallel);
   const incrementals = !opts.disableIncrementals;
   const safetyMs = opts.modTimeSafetyMs ?? 60_000;
   const builder = new SnapshotTreeBuilder(repo, { rootName: encodeElement(tenant), compression: CORSO_COMPRESSION });
@@ -220,11 +203,11 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     // the entries of the container being processed; its directory object is written as soon as
     // the container is done, so the tree builder never holds per-item entries
     let sink: DirectoryBuilder | null = null;
-    const carry = async (c: Container, prev: string, e: DirEntry, linked = false): Promise<void> => {
+    const carry = async (c: Container, prev: string, e: DirEntry, linked = false, into: DirectoryBuilder | null = sink): Promise<void> => {
       const itemId = decodeElement(e.name);
       const cur = exchangeFolderPath(tenant, user, cat, c.idPath).withItem(itemId);
       if (!linked) {
-        if (sink) sink.push({ ...e, summ: undefined });
+        if (into) into.push({ ...e, summ: undefined });
         else await builder.addExistingFile(encodeElements(cur.relElements()), e);
       }
       stats.itemsCached++;
@@ -321,8 +304,18 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
         childDirs.set(parentKey, list);
       } else await builder.addExistingDirectory(encodeElements(cur.relElements()), dirEntry);
     };
+    // folders overlap: the next folders are listed while this one's items are fetched on the
+    // mailbox's one shared pool; each folder is finished (token, directory object) strictly in
+    // order — children before parents — once its fetches are done
+    let tail: Promise<void> = Promise.resolve();
+    let postErr: unknown;
+    const fetchesOut: Promise<void>[] = [];
     for (const c of containers) {
+      if (postErr !== undefined) throw postErr;
+      // bounded lookahead: at most 3 folders' fetches outstanding
+      if (fetchesOut.length >= 3) await fetchesOut.shift();
       const cur = exchangeFolderPath(tenant, user, cat, c.idPath);
+      let afterFetch: (() => Promise<void>) | undefined;
       const entries = new DirectoryBuilder();
       let reused: DirEntry | undefined;
       sink = entries;
@@ -411,7 +404,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       }
       let containerErrors = 0;
       const attempted = new Set<string>();
-      await pool(toFetch, parallel, async (id) => {
+      const fetching = fetchQueue.submit(toFetch, async (id) => {
         attempted.add(id);
         await cp.enter();
         let written = 0;
@@ -458,25 +451,47 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
           cp.leave(written);
         }
       }, stopped);
-      if (stopped()) {
-        // not fetched before the stop: the base's (older) version is kept; no token is stored,
-        // so the next run re-enumerates this folder and fetches what changed
-        for (const id of toFetch) {
-          const e = files.get(encodeElement(id));
-          if (e && !attempted.has(id)) await carry(c, cachePrev!, e);
-        }
-      }
-      files.clear();
+      fetchesOut.push(fetching.catch(() => {}));
       prevPaths.set(c.id, cur.toString());
-      // a token is only kept when every item of the folder made it: otherwise the next run
-      // re-enumerates the folder (unchanged items are reused by mod time, failed ones fetched)
-      if (deltaLink && containerErrors === 0 && !stopped()) deltas.set(c.id, deltaLink);
+      // keeps the token's place (the metadata's order) until the fetches tell whether it is kept
+      if (deltaLink) deltas.set(c.id, deltaLink);
+      afterFetch = async () => {
+        try {
+          await fetching;
+        } finally {
+          if (stopped()) {
+            // not fetched before the stop: the base's (older) version is kept; no token is stored,
+            // so the next run re-enumerates this folder and fetches what changed
+            for (const id of toFetch) {
+              const e = files.get(encodeElement(id));
+              if (e && !attempted.has(id)) await carry(c, cachePrev!, e, false, entries);
+            }
+          }
+          files.clear();
+          // a token is only kept when every item of the folder made it: otherwise the next run
+          // re-enumerates the folder (unchanged items are reused by mod time, failed ones fetched)
+          if (!(deltaLink && containerErrors === 0 && !stopped())) deltas.delete(c.id);
+        }
+      };
       } finally {
         // also after every `continue` above
         sink = null;
-        await finishContainer(c, cur, entries, reused);
+        const run = afterFetch;
+        tail = tail
+          .then(async () => {
+            try {
+              if (run) await run();
+            } finally {
+              await finishContainer(c, cur, entries, reused);
+            }
+          })
+          .catch((e) => {
+            postErr ??= e;
+          });
       }
     }
+    await tail;
+    if (postErr !== undefined) throw postErr;
     // subfolders whose parent folder was not written (should not happen): at their own paths
     for (const [key, kids] of childDirs) {
       const p = CorsoPath.parse(key, false);

@@ -1,0 +1,85 @@
+// One pool of item fetches per mailbox, shared by its folders: a folder's IDs are queued as soon
+// as its delta listing is done and the workers move on to the next folder's IDs without waiting
+// for the previous folder's last fetches (a per-folder pool leaves slots idle at every folder's
+// end and during every listing). Graph's own limits (4 in flight per mailbox, the request
+// window) are still enforced by the Graph client.
+
+interface Batch<T> {
+  items: T[];
+  next: number;
+  running: number;
+  fn: (t: T) => Promise<void>;
+  stop: () => boolean;
+  err?: unknown;
+  failed: boolean;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export class FetchQueue {
+  private readonly batches: Batch<any>[] = [];
+  private workers = 0;
+
+  constructor(private readonly slots: number) {}
+
+  /**
+   * Runs `fn` for every item on the shared slots (FIFO across submissions); resolves when all
+   * of them ran, or rejects with the first error `fn` threw (no new item of the batch starts
+   * after an error or once `stop()` is true).
+   */
+  submit<T>(items: T[], fn: (t: T) => Promise<void>, stop: () => boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const b: Batch<T> = { items, next: 0, running: 0, fn, stop, failed: false, resolve, reject };
+      this.batches.push(b);
+      this.settleIfDone(b);
+      while (this.workers < Math.max(1, this.slots) && this.hasWork()) {
+        this.workers++;
+        void this.worker();
+      }
+    });
+  }
+
+  private hasWork(): boolean {
+    return this.batches.some((b) => !this.exhausted(b));
+  }
+
+  private exhausted(b: Batch<any>): boolean {
+    return b.failed || b.next >= b.items.length || b.stop();
+  }
+
+  private settleIfDone(b: Batch<any>): void {
+    if (b.running > 0 || !this.exhausted(b)) return;
+    const i = this.batches.indexOf(b);
+    if (i < 0) return;
+    this.batches.splice(i, 1);
+    // the IDs are not needed any more
+    b.items = [];
+    if (b.failed) b.reject(b.err);
+    else b.resolve();
+  }
+
+  private async worker(): Promise<void> {
+    try {
+      for (;;) {
+        const b = this.batches.find((x) => !this.exhausted(x));
+        if (!b) return;
+        const item = b.items[b.next++];
+        b.running++;
+        try {
+          await b.fn(item);
+        } catch (e) {
+          if (!b.failed) {
+            b.failed = true;
+            b.err = e;
+          }
+        } finally {
+          b.running--;
+        }
+        // batches whose last items just finished (or that were stopped/failed) are settled
+        for (const x of [...this.batches]) this.settleIfDone(x);
+      }
+    } finally {
+      this.workers--;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// The per-mailbox fetch pool shared by folders: never more than its slots in flight, FIFO across
+// folders (the next folder starts on slots the previous one frees), per-batch errors and stops.
+import { describe, expect, test } from "bun:test";
+import { FetchQueue } from "../../lib/ops/backup/fetch-queue.ts";
+
+const tick = () => new Promise<void>((r) => setTimeout(r, 1));
+
+describe("FetchQueue", () => {
+  test("shares its slots across batches, FIFO, and the next batch starts before the previous drains", async () => {
+    const q = new FetchQueue(4);
+    let inFlight = 0;
+    let peak = 0;
+    const order: string[] = [];
+    const job = (tag: string, slowLast: boolean) => async (i: number) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      order.push(`${tag}${i}`);
+      // the last item of batch a is slow: batch b must run alongside it
+      for (let k = 0; k < (slowLast && i === 9 ? 20 : 1); k++) await tick();
+      inFlight--;
+    };
+    const ids = Array.from({ length: 10 }, (_, i) => i);
+    let aDone = false;
+    const a = q.submit(ids, job("a", true), () => false).then(() => (aDone = true));
+    const b = q.submit(ids, job("b", false), () => false);
+    await b;
+    expect(aDone).toBe(false); // b finished while a's slow last item was still running
+    await a;
+    expect(peak).toBe(4);
+    expect(order.slice(0, 10)).toEqual(ids.map((i) => `a${i}`)); // FIFO: all of a started first
+    expect(order.length).toBe(20);
+  });
+
+  test("an empty batch resolves at once; a thrown error rejects only its batch", async () => {
+    const q = new FetchQueue(2);
+    await q.submit([], async () => {}, () => false);
+    const ran: number[] = [];
+    const bad = q.submit([1, 2, 3, 4, 5, 6], async (i) => {
+      await tick();
+      if (i === 2) throw new Error("boom");
+      ran.push(i);
+    }, () => false);
+    const good = q.submit([7, 8], async (i) => {
+      ran.push(i);
+    }, () => false);
+    await expect(bad).rejects.toThrow("boom");
+    await good;
+    expect(ran).toContain(7);
+    expect(ran).toContain(8);
+    expect(ran.filter((i) => i >= 4 && i <= 6).length).toBeLessThan(3); // no new item after the error
+  });
+
+  test("stop() ends a batch early", async () => {
+    const q = new FetchQueue(1);
+    let n = 0;
+    await q.submit(Array.from({ length: 100 }, (_, i) => i), async () => {
+      n++;
+      await tick();
+    }, () => n >= 5);
+    expect(n).toBe(5);
+  });
+});
