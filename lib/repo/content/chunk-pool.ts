@@ -119,6 +119,21 @@ export class ChunkPool {
     return !this.disabled && this.size > 0;
   }
 
+  /**
+   * Workers start only once this process has written this many bytes of eligible contents:
+   * starting one costs ~150 ms CPU and ~25 MB RSS, more than a small write saves (tests may
+   * lower it).
+   */
+  startAfterBytes = 16 << 20;
+  private seenBytes = 0;
+
+  /** Counts `n` bytes towards startAfterBytes; true once the pool should be used. */
+  warm(n: number): boolean {
+    if (this.seenBytes >= this.startAfterBytes) return true;
+    this.seenBytes += n;
+    return false;
+  }
+
   // Big buffers (inputs and outputs) cycle main → worker → main and are reused: fresh multi-MB
   // buffers per chunk cost page faults on the JS thread and pile up as garbage the collector is
   // slow to notice. Sizes are rounded to 1 MiB and picked best-fit; the pool keeps a few.

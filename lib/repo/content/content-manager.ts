@@ -372,7 +372,7 @@ export class ContentManagerImpl implements ContentManager {
   private async prepareInWorker(data: Uint8Array, opts: WriteContentOptions): Promise<PreparedContent | undefined> {
     if (this.poolKeys === null) return undefined;
     const pool = chunkPool();
-    if (!pool.available) return undefined;
+    if (!pool.available || !pool.warm(data.length)) return undefined;
     if (this.poolKeys === undefined) {
       const c = this.config;
       // the worker rebuilds the crypter from the config: only when they are the same algorithms

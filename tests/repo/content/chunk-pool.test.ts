@@ -23,6 +23,14 @@ function textBytes(n: number): Uint8Array {
 }
 
 describe("chunk pool", () => {
+  test("workers start only after startAfterBytes of contents", () => {
+    const pool = new ChunkPool(1);
+    pool.startAfterBytes = 100;
+    expect(pool.warm(60)).toBe(false);
+    expect(pool.warm(60)).toBe(false); // 120 seen now
+    expect(pool.warm(1)).toBe(true);
+  });
+
   test("prepare = keyed hash + compression (when it shrinks) + encryption, decryptable in-thread", async () => {
     const pool = new ChunkPool(2);
     pools.push(pool);
@@ -80,6 +88,7 @@ describe("content manager with the chunk pool", () => {
     await createContentRepository(st, "pw");
     const repo = await openContentRepository(st, "pw", { hostname: "h", username: "u" });
     const cm = repo.contents;
+    chunkPool().startAfterBytes = 0; // use the workers from the first write
     const datas = [textBytes(64 << 10), randomBytes(1 << 20), textBytes(3 << 20), randomBytes(20_000), new Uint8Array(100)];
     // every data twice, concurrently: dedup must keep one entry each
     const ids = await Promise.all([...datas, ...datas].map((d) => cm.writeContent(d, { prefix: "", compression: "zstd-fastest" })));
