@@ -127,7 +127,9 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
   const backupId = randomUUID();
   const cats = [...new Set(opts.categories)].sort() as ExchangeCategory[];
   const parallel = Math.min(4, Math.max(1, opts.parallelism ?? 4));
-  const fetchQueue = new FetchQueue(parallel);
+  // The Graph client caps a mailbox at 4 requests in flight; two extra workers parse and store
+  // fetched items meanwhile, so a slot never waits for our processing.
+  const fetchQueue = new FetchQueue(parallel >= 4 ? parallel + 2 : parallel);
   const incrementals = !opts.disableIncrementals;
   const safetyMs = opts.modTimeSafetyMs ?? 60_000;
   const builder = new SnapshotTreeBuilder(repo, { rootName: encodeElement(tenant), compression: CORSO_COMPRESSION });
@@ -451,7 +453,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
           cp.leave(written);
         }
       }, stopped);
-      fetchesOut.push(fetching.catch(() => {}));
+      if (toFetch.length > 0) fetchesOut.push(fetching.catch(() => {}));
       prevPaths.set(c.id, cur.toString());
       // keeps the token's place (the metadata's order) until the fetches tell whether it is kept
       if (deltaLink) deltas.set(c.id, deltaLink);
@@ -518,7 +520,12 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
   gcNow();
   const folderEntries = folders.entries();
   const allDetails = async function* () {
-    yield* spool.texts();
+    // the details JSON of a large mailbox is hundreds of MB of short-lived strings: collect as
+    // during the fetch phase, or RSS jumps at the very end
+    for await (const t of spool.texts()) {
+      yield t;
+      gcNudge();
+    }
     for (const f of folderEntries) yield JSON.stringify(f);
   };
   const streamStoreId = await writeStreamStore(repo, { tenant, resource: user, service: EXCHANGE_SERVICE, categories: cats, details: allDetails(), faults, startedAt });
