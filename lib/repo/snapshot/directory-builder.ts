@@ -30,15 +30,19 @@ export async function writeSpilledDirectory(
   let parts: string[] = [`{"stream":"${DIRECTORY_STREAM}","entries":[`];
   let partsLen = 0;
   let first = true;
-  const emit = async (json: string) => {
+  // synchronous except once per MB: an async call per entry would leave a promise and a
+  // closure of garbage per entry (100,000s of them for a big folder)
+  const flush = async () => {
+    const b = Buffer.from(parts.join(""), "utf8");
+    parts = [];
+    partsLen = 0;
+    await w.write(b);
+  };
+  const emit = (json: string): Promise<void> | undefined => {
     parts.push(first ? json : "," + json);
     first = false;
     partsLen += json.length + 1;
-    if (partsLen >= 1 << 20) {
-      await w.write(Buffer.from(parts.join(""), "utf8"));
-      parts = [];
-      partsLen = 0;
-    }
+    return partsLen >= 1 << 20 ? flush() : undefined;
   };
   // the summary as summarize() computes it, entry by entry
   for (const d of dirs) {
@@ -56,7 +60,8 @@ export async function writeSpilledDirectory(
       if (d.summ.errors) errors.push(...d.summ.errors);
       if (d.summ.maxTimeNs > s.maxTimeNs) s.maxTimeNs = d.summ.maxTimeNs;
     }
-    await emit(encodeDirEntry(d));
+    const p = emit(encodeDirEntry(d));
+    if (p) await p;
   }
   for (const e of spill.merged(rest, dropped)) {
     if (e.mtimeNs > s.maxTimeNs) s.maxTimeNs = e.mtimeNs;
@@ -65,7 +70,8 @@ export async function writeSpilledDirectory(
       s.files++;
       s.size += e.size;
     }
-    await emit(e.json);
+    const p = emit(e.json);
+    if (p) await p;
   }
   if (first) s.maxTimeNs = dirMtimeNs; // no entries at all (cannot happen with a spill)
   if (errors.length > 0) {
