@@ -62,7 +62,7 @@ export interface KeySet {
 /** Buffers at least this big are pooled (smaller ones are cheap heap garbage). */
 const MIN_POOLED = 16 << 10;
 /** Bytes of spare buffers kept between jobs. */
-const SPARE_BYTES = 8 << 20;
+const SPARE_BYTES = 16 << 20;
 const OUT_SLACK = 64;
 /** Size classes: powers of two below 1 MiB, whole MiB above (few distinct sizes to reuse). */
 export function roundUp(n: number): number {

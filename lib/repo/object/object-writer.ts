@@ -43,7 +43,7 @@ const BIG_BUFFER = 1 << 20;
 // content manager must not retain `data` after that). Without this, every chunk is a fresh
 // allocation and the GC lets RSS balloon far beyond the few chunks actually in use.
 const bufferPool: Uint8Array[] = [];
-const POOL_BYTES = 16 << 20;
+const POOL_BYTES = 12 << 20;
 const POOL_COUNT = 32;
 let poolBytes = 0;
 

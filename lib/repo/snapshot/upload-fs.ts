@@ -102,7 +102,7 @@ let sinceGc = 0;
 /** Multi-MB chunk, pack and read buffers are garbage faster than JSC's heuristics collect them
  * (they are off-heap); a full collection every `threshold` bytes processed keeps RSS near the
  * working set (each costs a few ms). */
-export function collectGarbageEvery(bytes: number, threshold = 32 << 20): void {
+export function collectGarbageEvery(bytes: number, threshold = 24 << 20): void {
   sinceGc += bytes;
   if (sinceGc >= threshold) {
     sinceGc = 0;
