@@ -45,7 +45,7 @@ import type { BackupRunResult, BackupStats, ExchangeBackupOptions } from "./type
  * items) would let RSS grow with the mailbox (600 MB at 100k). A full collection every few
  * thousand items keeps it near 300 MB for ~2% of the run time.
  */
-const GC_EVERY_ITEMS = 4000;
+const GC_EVERY_ITEMS = 3000;
 let gcCountdown = GC_EVERY_ITEMS;
 function gcNow(): void {
   gcCountdown = GC_EVERY_ITEMS;
@@ -298,7 +298,10 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
         const all = baseEntries ? DirectoryBuilder.of(baseEntries.filter((e) => e.type !== "d")) : entries;
         all.push(...kids);
         if (all.length === 0) return;
+        const big = all.length >= 16_384;
         const { objectId, summary } = await all.write(repo.objects, GO_ZERO_TIME_UNIX_NANO, { description: key });
+        // writing a big folder's directory leaves a burst of garbage (one string per entry)
+        if (big) gcNow();
         dirEntry = { name: encodeElement(c.id), type: "d", mode: 0o777, size: 0, mtimeNs: GO_ZERO_TIME_UNIX_NANO, uid: 0, gid: 0, obj: objectId, summ: summary };
       }
       entries.close();
