@@ -299,7 +299,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
         all.push(...kids);
         if (all.length === 0) return;
         const big = all.length >= 16_384;
-        const { objectId, summary } = await all.write(repo.objects, GO_ZERO_TIME_UNIX_NANO, { description: key });
+        const { objectId, summary } = await all.write(repo.objects, GO_ZERO_TIME_UNIX_NANO, { description: key, pace: gcNow });
         // writing a big folder's directory leaves a burst of garbage (one string per entry)
         if (big) gcNow();
         dirEntry = { name: encodeElement(c.id), type: "d", mode: 0o777, size: 0, mtimeNs: GO_ZERO_TIME_UNIX_NANO, uid: 0, gid: 0, obj: objectId, summ: summary };

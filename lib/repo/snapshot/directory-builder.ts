@@ -22,6 +22,7 @@ export async function writeSpilledDirectory(
   dirMtimeNs: bigint,
   description: string,
   dropped: (e: SpilledEntry) => void = () => {},
+  pace?: () => void,
 ): Promise<{ objectId: string; summary: DirectorySummary }> {
   dirs.sort(compareEntries);
   const s: DirectorySummary = { size: 0, files: 0, symlinks: 0, dirs: 1, maxTimeNs: 0n, numFailed: 0, numIgnoredErrors: 0 };
@@ -63,7 +64,10 @@ export async function writeSpilledDirectory(
     const p = emit(encodeDirEntry(d));
     if (p) await p;
   }
+  let n = 0;
   for (const e of spill.merged(rest, dropped)) {
+    // the caller may collect garbage now and then (a string and an object per entry)
+    if (pace && ++n % 8192 === 0) pace();
     if (e.mtimeNs > s.maxTimeNs) s.maxTimeNs = e.mtimeNs;
     if (e.type === "s") s.symlinks++;
     else if (e.type === "f") {
@@ -120,10 +124,11 @@ export class DirectoryBuilder {
     return this.length;
   }
 
-  async write(objects: ObjectManager, dirMtimeNs: bigint, opts: { description?: string } = {}): Promise<{ objectId: string; summary: DirectorySummary }> {
+  /** `pace` is called every 8,192 entries of a spilled directory (e.g. to collect garbage). */
+  async write(objects: ObjectManager, dirMtimeNs: bigint, opts: { description?: string; pace?: () => void } = {}): Promise<{ objectId: string; summary: DirectorySummary }> {
     try {
       if (!this.spill) return await writeDirectory(objects, this.dirs.concat(this.files), dirMtimeNs, opts);
-      return await writeSpilledDirectory(objects, this.dirs, this.spill, this.files, dirMtimeNs, opts.description || ".");
+      return await writeSpilledDirectory(objects, this.dirs, this.spill, this.files, dirMtimeNs, opts.description || ".", undefined, opts.pace);
     } finally {
       this.close();
     }
