@@ -146,3 +146,15 @@ export function expandInstances(store: Store, master: StoredItem, a: number, b: 
       return e > a && s < b;
     });
 }
+
+/** Removes the simulator's series extensions (`cancelledOccurrences`, `exceptionOccurrences`) from an
+ * event object and returns its series when the event recurs; shared by the fixture loader, the admin
+ * add and the Graph POST route so all three create the same series. */
+export function takeSeries(obj: GraphObject): Series | undefined {
+  const cancelled = obj.cancelledOccurrences as string[] | undefined;
+  const exceptions = obj.exceptionOccurrences as GraphObject[] | undefined;
+  delete obj.cancelledOccurrences;
+  delete obj.exceptionOccurrences;
+  if (!obj.recurrence) return undefined;
+  return seriesOf(cancelled, exceptions);
+}

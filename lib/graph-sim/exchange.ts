@@ -2,7 +2,7 @@
 // delta queries and the write calls restore needs.
 
 import { generatedContent } from "./content.ts";
-import { expandInstances, findInstance, instanceObject, seriesOf, type Series } from "./events.ts";
+import { expandInstances, findInstance, instanceObject, takeSeries } from "./events.ts";
 import { unreadVirtual, isReadIndex } from "./generate.ts";
 import { badRequest, noContent, notFound, ok, pageSize, type Reply, type Req, type Router } from "./http.ts";
 import { b64urlJson, exchangeId, fromB64urlJson, isoNoMs } from "./ids.ts";
@@ -271,14 +271,6 @@ async function createItem(env: ExchangeEnv, r: Req, kind: ContainerKind, c: Cont
   return ok({ "@odata.context": `${r.base}/$metadata#users('${r.params.u}')/${K[kind].items}/$entity`, ...it.obj }, 201);
 }
 
-function takeSeries(obj: GraphObject): Series | undefined {
-  const cancelled = obj.cancelledOccurrences as string[] | undefined;
-  const exceptions = obj.exceptionOccurrences as GraphObject[] | undefined;
-  delete obj.cancelledOccurrences;
-  delete obj.exceptionOccurrences;
-  if (!obj.recurrence) return undefined;
-  return seriesOf(cancelled, exceptions);
-}
 
 export function normalizeAttachment(env: ExchangeEnv, a: GraphObject, i: number): GraphObject {
   const t = String(a["@odata.type"] ?? "#microsoft.graph.fileAttachment");

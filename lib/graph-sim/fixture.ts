@@ -2,7 +2,7 @@
 // fixture and reports problems as one-line UsageErrors.
 
 import { UsageError } from "../errors.ts";
-import { seriesOf } from "./events.ts";
+import { takeSeries } from "./events.ts";
 import { personName } from "./generate.ts";
 import { exchangeId, guid, hash32, isoNoMs } from "./ids.ts";
 import { contentFromSpec, Store, type Container, type DriveRec, type SiteRec, type UserRec } from "./store.ts";
@@ -123,14 +123,11 @@ function loadCalendar(s: Store, u: UserRec, f: FixtureCalendar): void {
     const obj = cleanObj(e);
     const atts = Array.isArray(obj.attachments) ? (obj.attachments as GraphObject[]) : [];
     delete obj.attachments;
-    const cancelled = obj.cancelledOccurrences as string[] | undefined;
-    const exceptions = obj.exceptionOccurrences as GraphObject[] | undefined;
-    delete obj.cancelledOccurrences;
-    delete obj.exceptionOccurrences;
+    const series = takeSeries(obj);
     if (obj.recurrence) obj.type ??= "seriesMaster";
     obj.organizer ??= { emailAddress: { name: u.displayName, address: u.mail } };
     const it = s.addStoredItem(c, obj, atts.map((a, i) => ({ id: exchangeId("AAMkAG", `fxe|${String(obj.id ?? "")}|${i}`), ...a })));
-    if (obj.recurrence) it.series = seriesOf(cancelled, exceptions);
+    if (series) it.series = series;
   }
 }
 

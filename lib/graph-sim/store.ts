@@ -8,7 +8,7 @@ import { bufferContent, generatedContent, type ContentSource } from "./content.t
 import { changeKeyFor, genAttachmentSpecs as genAttachmentSpecsFor, genContact, genEvent, genMessage, parseVirtualItemId, virtualItemId, type GenCtx, type Person } from "./generate.ts";
 import { driveId as mkDriveId, driveItemId, exchangeId, guid, hash32, isoNoMs } from "./ids.ts";
 import type { ExchangeFolderKind, ExchangeItemKind, GraphObject, MutateOp, MutateResult } from "./types.ts";
-import { seriesOf } from "./events.ts";
+import { takeSeries } from "./events.ts";
 
 export type ContainerKind = "mail" | "contact" | "calendar";
 const KIND_PREFIX: Record<ContainerKind, "m" | "c" | "e"> = { mail: "m", contact: "c", calendar: "e" };
@@ -733,12 +733,9 @@ export class Store {
     delete item.attachments;
     // Same server-side effects as the Graph POST route: series extensions become the stored series, and
     // hasAttachments reflects non-inline attachments (clients fetch attachments only when it is true).
-    const cancelled = item.cancelledOccurrences as string[] | undefined;
-    const exceptions = item.exceptionOccurrences as GraphObject[] | undefined;
-    delete item.cancelledOccurrences;
-    delete item.exceptionOccurrences;
+    const series = op.kind === "event" ? takeSeries(item) : undefined;
     const it = this.addStoredItem(c, completeItem(op.kind as ExchangeItemKind, item), atts.map((a, i) => ({ id: exchangeId("AAMkAG", `att|${this.idSeq++}|${i}`), ...a })));
-    if (op.kind === "event" && item.recurrence) it.series = seriesOf(cancelled, exceptions);
+    if (series) it.series = series;
     if (atts.some((a) => !a.isInline)) it.obj.hasAttachments = true;
     return { id: it.id };
   }

@@ -4,24 +4,10 @@
 import { CorruptDataError, errorMessage } from "../../errors.ts";
 import { BlobNotFoundError } from "../../errors.ts";
 import { listAll } from "../../storage/types.ts";
+import { sessionIdFromBlobId, type SessionInfo } from "../content/session.ts";
 import type { MaintenanceRepository } from "./types.ts";
 
-export interface SessionInfo {
-  id: string;
-  startTime: Date;
-  checkpointTime: Date;
-  username: string;
-  hostname: string;
-}
-
-/** Session ID of a pack/session blob ID ("" if none): the first dash-separated part after the
- * first that starts with "s" (kopia SessionIDFromBlobID). */
-export function sessionIdFromBlobId(blobId: string): string {
-  const parts = blobId.split("-");
-  if (parts.length === 1) return "";
-  for (const p of parts.slice(1)) if (p.startsWith("s")) return p;
-  return "";
-}
+export { sessionIdFromBlobId, type SessionInfo };
 
 /** All sessions with a marker, each with its latest checkpoint. Unreadable markers abort. */
 export async function listActiveSessions(
