@@ -12,13 +12,7 @@ import { MailApi } from "./mail.ts";
 import { PAGE_SIZE_DELTA } from "./pager.ts";
 import type { RetryPolicy } from "./retry.ts";
 
-export interface GraphClientOptions {
-  tenantId: string;
-  clientId: string;
-  clientSecret?: string;
-  certificatePath?: string;
-  certificatePem?: string;
-  certificatePassword?: string;
+export interface GraphClientOptions extends Credentials {
   cloud?: CloudName | string;
   /** Graph root override (with or without /v1.0), e.g. a proxy or the simulator. */
   graphUrl?: string;

@@ -6,7 +6,7 @@
 // cut is possible and the sum is rebuilt from the last 64 bytes only (kopia's fast path).
 // The window and sum persist across chunks and calls; only the per-chunk count resets.
 import { BUZHASH_TABLE } from "./buzhash-table.ts";
-import type { Splitter } from "./types.ts";
+import { slideWindowHistory, type Splitter } from "./types.ts";
 
 const WINDOW = 64;
 
@@ -74,27 +74,16 @@ export class BuzhashSplitter implements Splitter {
     count += end - start;
 
     if (count >= this.maxSegmentSize) return this.cut(b, end, sum);
-    this.remember(b, n);
+    slideWindowHistory(this.hist, b, n);
     this.sum = sum;
     this.count = count;
     return -1;
   }
 
   private cut(b: Uint8Array, consumed: number, sum: number): number {
-    this.remember(b, consumed);
+    slideWindowHistory(this.hist, b, consumed);
     this.sum = sum;
     this.count = 0;
     return consumed;
-  }
-
-  /** Slides `hist` forward over b[0..upto). */
-  private remember(b: Uint8Array, upto: number): void {
-    const hist = this.hist;
-    if (upto >= WINDOW) {
-      hist.set(b.subarray(upto - WINDOW, upto));
-    } else if (upto > 0) {
-      hist.copyWithin(0, upto);
-      hist.set(b.subarray(0, upto), WINDOW - upto);
-    }
   }
 }

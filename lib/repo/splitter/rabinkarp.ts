@@ -3,7 +3,7 @@
 // modulo kopia's degree-53 polynomial: rabinkarp64.New() = RandomPolynomial(1) (Go math/rand seed 1),
 // checked against kopia in tests. Values stay below 2^61 during a roll, so they are kept as two
 // uint32 halves (hi holds bits 32..60). The split rule and fast path are the same as buzhash's.
-import type { Splitter } from "./types.ts";
+import { slideWindowHistory, type Splitter } from "./types.ts";
 
 export const RABINKARP_POLYNOMIAL = 0x002e3e3e4a305605n;
 const DEG = 53;
@@ -120,7 +120,7 @@ export class RabinKarpSplitter implements Splitter {
     }
     count += end - start;
     if (count >= this.maxSegmentSize) return this.cut(b, end, lo, hi);
-    this.remember(b, n);
+    slideWindowHistory(this.hist, b, n);
     this.lo = lo;
     this.hi = hi;
     this.count = count;
@@ -128,20 +128,10 @@ export class RabinKarpSplitter implements Splitter {
   }
 
   private cut(b: Uint8Array, consumed: number, lo: number, hi: number): number {
-    this.remember(b, consumed);
+    slideWindowHistory(this.hist, b, consumed);
     this.lo = lo;
     this.hi = hi;
     this.count = 0;
     return consumed;
-  }
-
-  private remember(b: Uint8Array, upto: number): void {
-    const hist = this.hist;
-    if (upto >= WINDOW) {
-      hist.set(b.subarray(upto - WINDOW, upto));
-    } else if (upto > 0) {
-      hist.copyWithin(0, upto);
-      hist.set(b.subarray(0, upto), WINDOW - upto);
-    }
   }
 }

@@ -11,3 +11,15 @@ export interface Splitter {
   /** Back to the state of a fresh splitter. */
   reset(): void;
 }
+
+/** Slides a rolling hash's window history `hist` forward over b[0..upto): afterwards it holds the
+ * last hist.length bytes seen, so the next call can roll bytes out of the window. */
+export function slideWindowHistory(hist: Uint8Array, b: Uint8Array, upto: number): void {
+  const w = hist.length;
+  if (upto >= w) {
+    hist.set(b.subarray(upto - w, upto));
+  } else if (upto > 0) {
+    hist.copyWithin(0, upto);
+    hist.set(b.subarray(0, upto), w - upto);
+  }
+}
