@@ -8,7 +8,7 @@ import { contentKeyDerivationSecret, createEncryptor, DEFAULT_ENCRYPTION_ALGORIT
 import { randomBytes } from "../../crypto/random.ts";
 import { createHashFunc } from "../../crypto/hash.ts";
 import type { Encryptor, HashFunc } from "../../crypto/types.ts";
-import { compress, compressorHeaderId } from "../compression/index.ts";
+import { compressTransient, compressorHeaderId } from "../compression/index.ts";
 import { roundUp, type ChunkJob, type ChunkReply, type KeysMessage } from "./chunk-pool.ts";
 
 declare const self: {
@@ -70,7 +70,7 @@ async function handle(job: ChunkJob): Promise<void> {
     let payload: Uint8Array = data;
     let headerId = 0;
     if (job.compression && job.compression !== "none") {
-      const c = compress(job.compression, data);
+      const c = compressTransient(job.compression, data); // sealed below before any await
       if (c.length < data.length) {
         payload = c;
         headerId = compressorHeaderId(job.compression);

@@ -5,7 +5,7 @@
 import { BlobNotFoundError, CorruptDataError, CorsoError, UsageError } from "../../errors.ts";
 import { randomBytes } from "../../crypto/random.ts";
 import type { BlobMetadata, BlobStorage } from "../../storage/types.ts";
-import { compress, compressorHeaderId, compressorName, decompress, decompressAsync } from "../compression/index.ts";
+import { compressTransient, compressorHeaderId, compressorName, decompress, decompressAsync } from "../compression/index.ts";
 import { toHex, type Crypter } from "../blobcrypto.ts";
 import type { RepositoryConfig } from "../format/repository-config.ts";
 import type { EpochManager } from "../epoch/epoch-manager.ts";
@@ -412,7 +412,7 @@ export class ContentManagerImpl implements ContentManager {
     let headerId = 0;
     let payload = data;
     if (comp && comp !== "none") {
-      const c = compress(comp, data);
+      const c = compressTransient(comp, data); // encrypted below, before any await
       if (c.length < data.length) {
         payload = c;
         headerId = compressorHeaderId(comp);
