@@ -13,7 +13,7 @@ import { isRetentionEnabled } from "./format/blobcfg.ts";
 import type { RepositoryConfig } from "./format/repository-config.ts";
 import {
   changeFormatPassword, createFormat, loadFormat, setFormatParameters,
-  type CreateOptions, type LoadedFormat, type SetParametersOptions,
+  type CreateOptions, type KnownFormatKey, type LoadedFormat, type SetParametersOptions,
 } from "./format/format-manager.ts";
 import { EpochManager } from "./epoch/epoch-manager.ts";
 import { LegacyIndexManager } from "./epoch/legacy-index-manager.ts";
@@ -29,6 +29,8 @@ export interface OpenOptions {
   now?: () => Date;
   /** Concurrent pack uploads per writer (default 2). */
   maxUploadsInFlight?: number;
+  /** The format key of an earlier open of this repository (ContentRepository.formatKey): no KDF run. */
+  formatKey?: KnownFormatKey;
 }
 
 export interface ContentRepository {
@@ -37,6 +39,8 @@ export interface ContentRepository {
   readonly config: RepositoryConfig;
   readonly uniqueId: Uint8Array;
   readonly formatEncryptionKey: Uint8Array;
+  /** The derived format key, for opening further connections without the KDF (OpenOptions.formatKey). */
+  readonly formatKey: KnownFormatKey;
   readonly blobCfg: BlobStorageConfiguration;
   readonly contents: ContentManagerImpl;
   readonly hash: HashFunc;
@@ -66,7 +70,7 @@ export async function createContentRepository(storage: BlobStorage, password: st
 
 /** Opens an existing repository. Reads only; a failed open never writes. */
 export async function openContentRepository(storage: BlobStorage, password: string, opts: OpenOptions = {}): Promise<ContentRepository> {
-  const lf: LoadedFormat = await loadFormat(storage, password);
+  const lf: LoadedFormat = await loadFormat(storage, password, opts.formatKey);
   const hash = await createHashFunc(lf.config.hash, lf.config.secret);
   const encryptor = createEncryptor(lf.config.encryption, lf.config.masterKey);
   const crypter: Crypter = { hash, encryptor };
@@ -102,6 +106,9 @@ export async function openContentRepository(storage: BlobStorage, password: stri
     uniqueId: lf.formatBlob.uniqueID,
     get formatEncryptionKey() {
       return lf.formatEncryptionKey;
+    },
+    get formatKey() {
+      return { uniqueID: lf.formatBlob.uniqueID, keyAlgo: lf.formatBlob.keyAlgo, key: lf.formatEncryptionKey };
     },
     get blobCfg() {
       return lf.blobCfg;

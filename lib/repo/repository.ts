@@ -58,8 +58,8 @@ export async function openRepository(
 ): Promise<Repository> {
   const cr = await openContentRepository(storage, password, opts);
   // The scrypt key derivation leaves ~64 MB of garbage; collect it now rather than let it
-  // stack up under the first snapshot's peak.
-  if (typeof Bun !== "undefined") Bun.gc(true);
+  // stack up under the first snapshot's peak (none when an earlier open's key was reused).
+  if (typeof Bun !== "undefined" && !opts.formatKey) Bun.gc(true);
   const objects = new ObjectManager(cr.contents, cr.config.splitter || "FIXED", {
     decompress: (payload) => decompress(payload),
   });
