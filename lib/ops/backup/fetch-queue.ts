@@ -4,8 +4,14 @@
 // end and during every listing). Graph's own limits (4 in flight per mailbox, the request
 // window) are still enforced by the Graph client.
 
+/** What a batch's items may be: an array or any indexed list (e.g. a compact typed list). */
+export interface Indexed<T> {
+  readonly length: number;
+  at(i: number): T | undefined;
+}
+
 interface Batch<T> {
-  items: T[];
+  items: Indexed<T>;
   next: number;
   running: number;
   fn: (t: T) => Promise<void>;
@@ -15,6 +21,8 @@ interface Batch<T> {
   resolve: () => void;
   reject: (e: unknown) => void;
 }
+
+const NONE: Indexed<never> = { length: 0, at: () => undefined };
 
 export class FetchQueue {
   private readonly batches: Batch<any>[] = [];
@@ -27,7 +35,7 @@ export class FetchQueue {
    * of them ran, or rejects with the first error `fn` threw (no new item of the batch starts
    * after an error or once `stop()` is true).
    */
-  submit<T>(items: T[], fn: (t: T) => Promise<void>, stop: () => boolean): Promise<void> {
+  submit<T>(items: Indexed<T>, fn: (t: T) => Promise<void>, stop: () => boolean): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const b: Batch<T> = { items, next: 0, running: 0, fn, stop, failed: false, resolve, reject };
       this.batches.push(b);
@@ -53,7 +61,7 @@ export class FetchQueue {
     if (i < 0) return;
     this.batches.splice(i, 1);
     // the IDs are not needed any more
-    b.items = [];
+    b.items = NONE;
     if (b.failed) b.reject(b.err);
     else b.resolve();
   }
@@ -63,7 +71,7 @@ export class FetchQueue {
       for (;;) {
         const b = this.batches.find((x) => !this.exhausted(x));
         if (!b) return;
-        const item = b.items[b.next++];
+        const item = b.items.at(b.next++);
         b.running++;
         try {
           await b.fn(item);

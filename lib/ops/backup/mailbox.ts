@@ -20,19 +20,20 @@ import {
   type ExchangeCategory,
 } from "../../corso/path.ts";
 import { stripHeader, withHeader } from "../../corso/serialization.ts";
-import { CORSO_COMPRESSION, TAG_BACKUP_ID, TAG_CANON, corsoSource, lookupEntry, reasonTags, writeCorsoSnapshot } from "../../corso/snapshots.ts";
+import { CORSO_COMPRESSION, TAG_BACKUP_ID, TAG_CANON, corsoSource, reasonTags, writeCorsoSnapshot } from "../../corso/snapshots.ts";
 import { writeStreamStore } from "../../corso/streamstore.ts";
 import { errorMessage } from "../../errors.ts";
 import { GraphError, isDeletedInFlight, skipCauseOf, type DeltaEvent, type FetchedItem, type GraphClient } from "../../m365/graph/index.ts";
 import type { Repository } from "../../repo/repository.ts";
 import type { DirEntry } from "../../repo/snapshot/dir-entry.ts";
-import { readDirectory } from "../../repo/snapshot/directory.ts";
+import { findDirectoryEntry, iterateDirectory } from "../../repo/snapshot/directory.ts";
 import { SnapshotTreeBuilder } from "../../repo/snapshot/tree-builder.ts";
 import { DirectoryBuilder } from "../../repo/snapshot/directory-builder.ts";
 import { GO_ZERO_TIME_UNIX_NANO, dateToNs } from "../../repo/manifest/go-json.ts";
 import { findCategoryBase, type CategoryBase } from "./base.ts";
 import { Checkpointer } from "./checkpoint.ts";
 import { FetchQueue } from "./fetch-queue.ts";
+import { IdMap, U32List } from "./id-set.ts";
 import { enumerateContainers, type Container } from "./containers.ts";
 import { storedItemJson } from "./item-payload.ts";
 import type { ResolvedMailbox } from "./resolve.ts";
@@ -100,6 +101,14 @@ function infoFor(cat: ExchangeCategory, json: any, parentPath: string, storedLen
   if (cat === "events") return eventInfo(json, parentPath, storedLength);
   return contactInfo(json, parentPath, storedLength);
 }
+
+/** A delta listing's lastModifiedDateTime in ms (NaN: absent or unparsable, i.e. never cached). */
+function modMs(v: unknown): number {
+  return typeof v === "string" && v ? new Date(v).getTime() : NaN;
+}
+
+/** Per-entry state in a folder's `added` map: carried over from the base (not fetched). */
+const CACHED = 1;
 
 function mtimeOf(v: unknown): Date {
   const d = typeof v === "string" ? new Date(v) : new Date(NaN);
@@ -185,25 +194,30 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     const deltas = new Map<string, string>();
     const cacheStart = cacheBase ? Date.parse(cacheBase.backup.startedAt) || 0 : 0;
 
-    const baseDir = async (prev: string | undefined): Promise<{ dir?: DirEntry; files: Map<string, DirEntry>; subdirs: number }> => {
-      const out = { dir: undefined as DirEntry | undefined, files: new Map<string, DirEntry>(), subdirs: 0 };
-      if (!prev || !cacheBase) return out;
+    // A base folder's directory is found level by level (each level's scan stops after its
+    // subdirectories, which kopia lists first) and its file entries are streamed, never held:
+    // a 1,000,000-message folder's directory is ~300 MB of JSON.
+    const baseDir = async (prev: string | undefined): Promise<DirEntry | undefined> => {
+      if (!prev || !cacheBase) return undefined;
       let p: CorsoPath;
       try {
         p = CorsoPath.parse(prev, false);
       } catch {
-        return out;
+        return undefined;
       }
-      const d = await lookupEntry(repo, cacheBase.root, encodeElements(p.relElements()));
-      if (!d || d.type !== "d") return out;
-      out.dir = d;
-      for (const e of await readDirectory(repo.objects, d.obj)) {
-        if (e.type === "f") out.files.set(e.name, e);
-        else if (e.type === "d") out.subdirs++;
+      let d: DirEntry = cacheBase.root;
+      for (const name of encodeElements(p.relElements())) {
+        if (d.type !== "d") return undefined;
+        const next = await findDirectoryEntry(repo.objects, d.obj, name, "d");
+        if (!next) return undefined;
+        d = next;
       }
-      return out;
+      return d.type === "d" ? d : undefined;
     };
-    const baseFiles = async (prev: string | undefined) => (await baseDir(prev)).files;
+    const baseFiles = async function* (dir: DirEntry | undefined): AsyncGenerator<DirEntry> {
+      if (!dir) return;
+      for await (const e of iterateDirectory(repo.objects, dir.obj)) if (e.type === "f") yield e;
+    };
 
     // the entries of the container being processed; its directory object is written as soon as
     // the container is done, so the tree builder never holds per-item entries
@@ -245,11 +259,15 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       for (const [cid, prev] of base.previousPaths) {
         const p = CorsoPath.parse(prev, false);
         const c: Container = { id: cid, idPath: [...p.folders], locPath: [...p.folders], displayName: cid };
-        const bf = await baseFiles(prev);
-        const first = bf.keys().next().value;
-        const old = first !== undefined ? bdet?.get(p.withItem(decodeElement(first)).shortRef()) : undefined;
-        if (old?.locationRef) c.locPath = splitElements(old.locationRef);
-        for (const e of bf.values()) await carry(c, prev, e);
+        let first = true;
+        for await (const e of baseFiles(await baseDir(prev))) {
+          if (first) {
+            first = false;
+            const old = bdet?.get(p.withItem(decodeElement(e.name)).shortRef());
+            if (old?.locationRef) c.locPath = splitElements(old.locationRef);
+          }
+          await carry(c, prev, e);
+        }
         prevPaths.set(cid, prev);
         const tok = base.deltas.get(cid);
         if (keepTokens && tok) deltas.set(cid, tok);
@@ -285,17 +303,21 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       const kids = childDirs.get(key) ?? [];
       childDirs.delete(key);
       let dirEntry: DirEntry | undefined;
-      let baseEntries: DirEntry[] | undefined;
       if (reused) {
-        // the base directory is reused whole when its subfolders came out identical too
-        baseEntries = await readDirectory(repo.objects, reused.obj);
-        const oldKids = baseEntries.filter((e) => e.type === "d");
+        // the base directory is reused whole when its subfolders came out identical too (they
+        // are listed first: only the start of the object is read)
+        const oldKids: DirEntry[] = [];
+        for await (const e of iterateDirectory(repo.objects, reused.obj, { dirsOnly: true })) oldKids.push(e);
         const same = oldKids.length === kids.length && kids.every((k) => oldKids.some((o) => o.name === k.name && o.obj === k.obj));
         if (same) dirEntry = { ...reused, name: encodeElement(c.id) };
       }
       if (!dirEntry) {
         // a huge folder's entries are spilled to disk and its directory object written streamingly
-        const all = baseEntries ? DirectoryBuilder.of(baseEntries.filter((e) => e.type !== "d")) : entries;
+        let all = entries;
+        if (reused) {
+          all = new DirectoryBuilder();
+          for await (const e of iterateDirectory(repo.objects, reused.obj)) if (e.type !== "d") all.push(e);
+        }
         all.push(...kids);
         if (all.length === 0) return;
         const big = all.length >= 16_384;
@@ -334,7 +356,7 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       if (stopped()) {
         // interrupted: the folders not reached keep the base's items (re-rooted) and token
         if (cachePrev) {
-          for (const e of (await baseFiles(cachePrev)).values()) await carry(c, cachePrev, e);
+          for await (const e of baseFiles(await baseDir(cachePrev))) await carry(c, cachePrev, e);
           prevPaths.set(c.id, cur.toString());
           const tok = base?.deltas.get(c.id);
           if (tok && prev) deltas.set(c.id, tok);
@@ -343,8 +365,9 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       }
       stats.foldersEnumerated++;
       const token = base?.deltas.get(c.id);
-      const added = new Map<string, string | undefined>();
-      const removed = new Set<string>();
+      // compact ID maps (UTF-8 bytes in typed arrays): id → modified time in ms (NaN: none)
+      const added = new IdMap();
+      const removed = new IdMap();
       let reset = false;
       let deltaLink: string | undefined;
       let enumError: unknown;
@@ -355,8 +378,8 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
             removed.clear();
             reset = true;
           } else if (ev.type === "page") {
-            for (const a of ev.added) added.set(String(a.id), typeof a.lastModifiedDateTime === "string" ? a.lastModifiedDateTime : undefined);
-            for (const r of ev.removed) removed.add(String(r.id));
+            for (const a of ev.added) added.set(String(a.id), modMs(a.lastModifiedDateTime));
+            for (const r of ev.removed) removed.set(String(r.id));
           } else {
             deltaLink = ev.deltaLink;
             if (ev.reset) reset = true;
@@ -371,49 +394,53 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
           continue;
         }
         addError({ id: c.id, name: loc, type: "container", cause: errorMessage(enumError), additional: { container_id: c.id, container_name: loc } });
-        if (cachePrev) for (const e of (await baseFiles(cachePrev)).values()) await carry(c, cachePrev, e);
+        if (cachePrev) for await (const e of baseFiles(await baseDir(cachePrev))) await carry(c, cachePrev, e);
         prevPaths.set(c.id, cur.toString());
         continue;
       }
       if (reset || !token) stats.foldersReset += token ? 1 : 0;
-      for (const r of removed) added.delete(r);
+      for (const i of removed.indexes()) added.delete(removed.idAt(i));
       stats.itemsRemoved += token && !reset ? removed.size : 0;
       opts.onProgress?.({ type: "folder", resource: user, category: cat, folder: loc, added: added.size, removed: removed.size, reset });
 
-      const bd = await baseDir(cachePrev);
-      const files = bd.files;
+      const bdir = await baseDir(cachePrev);
       const merging = Boolean(token && !reset && prev);
-      if (merging && prev === cur.toString() && added.size === 0 && removed.size === 0 && bd.dir) {
+      if (merging && prev === cur.toString() && added.size === 0 && removed.size === 0 && bdir) {
         // unchanged folder: the base directory object is reused (if its subfolders are unchanged
         // too); details are still copied item by item
-        reused = bd.dir;
-        for (const e of files.values()) await carry(c, prev, e, true);
-        files.clear();
+        reused = bdir;
+        for await (const e of baseFiles(bdir)) await carry(c, prev, e, true);
         prevPaths.set(c.id, cur.toString());
         if (deltaLink) deltas.set(c.id, deltaLink);
         continue;
       }
-      const toFetch: string[] = [];
-      for (const [id, mod] of added) {
-        const e = files.get(encodeElement(id));
-        // kopia-assisted cache: same path and same mod time ⇒ not downloaded again — but only for
-        // times safely before the base started, so two edits within one second are never confused
-        if (e && mod && !opts.forceItemDataDownload && e.mtimeNs === dateToNs(new Date(mod)) && Date.parse(mod) + safetyMs <= cacheStart) {
-          await carry(c, cachePrev!, e);
-          files.delete(e.name);
-        } else toFetch.push(id);
-      }
-      if (merging) {
-        for (const [name, e] of files) {
-          const id = decodeElement(name);
-          if (removed.has(id) || added.has(id)) continue;
-          await carry(c, cachePrev!, e);
+      // one streamed pass over the base folder: unchanged items (by mod time) and, when merging
+      // a delta, the items the delta did not mention are carried over
+      const useCache = !opts.forceItemDataDownload;
+      if (bdir && (merging || (useCache && added.size > 0))) {
+        for await (const e of baseFiles(bdir)) {
+          const id = decodeElement(e.name);
+          const i = added.indexOf(id);
+          if (i >= 0) {
+            // kopia-assisted cache: same path and same mod time ⇒ not downloaded again — but only
+            // for times safely before the base started, so two edits within one second are never
+            // confused
+            const ms = added.valueAt(i);
+            if (useCache && !Number.isNaN(ms) && e.mtimeNs === BigInt(ms) * 1_000_000n && ms + safetyMs <= cacheStart) {
+              await carry(c, cachePrev!, e);
+              added.setState(i, CACHED);
+            }
+          } else if (merging && !removed.has(id)) await carry(c, cachePrev!, e);
         }
       }
+      removed.clear();
+      const toFetch = new U32List();
+      for (const i of added.indexes()) if (added.stateAt(i) !== CACHED) toFetch.push(i);
       let containerErrors = 0;
-      const attempted = new Set<string>();
-      const fetching = fetchQueue.submit(toFetch, async (id) => {
-        attempted.add(id);
+      const attempted = new Uint8Array(added.count);
+      const fetching = fetchQueue.submit(toFetch, async (ix) => {
+        attempted[ix] = 1;
+        const id = added.idAt(ix);
         await cp.enter();
         let written = 0;
         try {
@@ -467,15 +494,20 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
         try {
           await fetching;
         } finally {
-          if (stopped()) {
+          if (stopped() && bdir) {
             // not fetched before the stop: the base's (older) version is kept; no token is stored,
             // so the next run re-enumerates this folder and fetches what changed
-            for (const id of toFetch) {
-              const e = files.get(encodeElement(id));
-              if (e && !attempted.has(id)) await carry(c, cachePrev!, e, false, entries);
+            let missed = false;
+            for (let k = 0; k < toFetch.length && !missed; k++) missed = !attempted[toFetch.at(k)];
+            if (missed) {
+              for await (const e of baseFiles(bdir)) {
+                const i = added.indexOf(decodeElement(e.name));
+                if (i >= 0 && added.stateAt(i) !== CACHED && !attempted[i]) await carry(c, cachePrev!, e, false, entries);
+              }
             }
           }
-          files.clear();
+          added.clear();
+          toFetch.clear();
           // a token is only kept when every item of the folder made it: otherwise the next run
           // re-enumerates the folder (unchanged items are reused by mod time, failed ones fetched)
           if (!(deltaLink && containerErrors === 0 && !stopped())) deltas.delete(c.id);
