@@ -13,15 +13,23 @@
 //
 // Options (defaults in brackets):
 //   --latency-ms N         per-request latency for phases 1 and 2 [50]
-//   --single N             messages in the 1-mailbox run [2000]
-//   --multi U,N            U mailboxes with N messages each [8,400]
-//   --incremental N        messages in the incremental mailbox (also an RSS size) [100000]
-//   --rss N[,N…]           further full-backup sizes for peak RSS [1000000]
+//   --single N             messages in the 1-mailbox run [2000]; 0 skips it
+//   --multi U,N            U mailboxes with N messages each [8,2000: the same per-mailbox size
+//                          as the 1-mailbox run; before 2026-11-22 it was 8,400]
+//   --incremental N        messages in the incremental mailbox (also an RSS size) [100000];
+//                          0 skips phase 2
+//   --rss N[,N…]           further full-backup sizes for peak RSS [1000000]; '' skips phase 3
+//   --repeat N             run each throughput phase N times (figures per run, then the median) [1]
 //   --folders N            mail folders per mailbox [10]
 //   --quick                small sizes (single 400, multi 8,100, incremental 10000, rss none)
+// Each throughput run also prints where its wall time went, from the simulator's request log
+// (times relative to the corso process start): `firstGraphMs` (binary start, repository connect,
+// token), `firstMailboxMs` (mailbox resolution done), per mailbox `enumMs` (first mailbox request
+// to its first item GET: base lookup and folder listing), `fetchMs` (item GETs), and `tailMs`
+// (last item GET to process exit: final snapshot, details, model, close).
 // The last line printed is one JSON object with every figure.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSimulator, type SimOptions, type Simulator } from "../lib/graph-sim/index.ts";
 import { ensureBinary } from "../tests/helpers/binary.ts";
@@ -33,10 +41,11 @@ function arg(name: string): string | undefined {
 const quick = process.argv.includes("--quick");
 const LATENCY = Number(arg("latency-ms") ?? 50);
 const SINGLE = Number(arg("single") ?? (quick ? 400 : 2000));
-const [MULTI_USERS, MULTI_N] = (arg("multi") ?? (quick ? "8,100" : "8,400")).split(",").map(Number);
+const [MULTI_USERS, MULTI_N] = (arg("multi") ?? (quick ? "8,100" : "8,2000")).split(",").map(Number);
 const INCR = Number(arg("incremental") ?? (quick ? 10_000 : 100_000));
 const RSS_SIZES = (arg("rss") ?? (quick ? "" : "1000000")).split(",").filter(Boolean).map(Number);
 const FOLDERS = Number(arg("folders") ?? 10);
+const REPEAT = Math.max(1, Number(arg("repeat") ?? 1));
 
 const log = (s: string) => process.stderr.write(s + "\n");
 
@@ -84,6 +93,20 @@ interface RunOut {
   stderr: string;
   wallMs: number;
   peakRssMB: number;
+  /** Date.now() when the process was spawned. */
+  startedAtMs: number;
+  /** CPU time of the corso process (last 50 ms sample before it exited). */
+  cpuSec: number;
+}
+
+/** utime + stime of a live process, in seconds (Linux; 0 elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 function vmHWM(pid: number): number {
@@ -97,16 +120,56 @@ function vmHWM(pid: number): number {
 
 async function run(e: Env, args: string[]): Promise<RunOut> {
   const t0 = performance.now();
+  const startedAtMs = Date.now();
   const p = Bun.spawn([e.bin, "--hide-progress", "--log-level", "error", ...args], { env: e.env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   let peak = 0;
-  const poll = setInterval(() => (peak = Math.max(peak, vmHWM(p.pid))), 50);
+  let cpu = 0;
+  const poll = setInterval(() => {
+    peak = Math.max(peak, vmHWM(p.pid));
+    cpu = Math.max(cpu, cpuSeconds(p.pid));
+  }, 50);
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   clearInterval(poll);
-  return { code, stdout, stderr, wallMs: performance.now() - t0, peakRssMB: Math.round(peak * 10) / 10 };
+  return { code, stdout, stderr, wallMs: performance.now() - t0, peakRssMB: Math.round(peak * 10) / 10, startedAtMs, cpuSec: cpu };
 }
 
 function itemGet(path: string): boolean {
   return /\/messages\/(?!delta$)[^/]+$/.test(path);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Where the wall time went, from the simulator's request log (ms after the process started). */
+function phases(reqs: { time: string; method: string; path: string; mailbox?: string }[], r: RunOut) {
+  const at = (q: { time: string }) => Date.parse(q.time) - r.startedAtMs;
+  const per = new Map<string, { first: number; firstItem: number; lastItem: number; last: number }>();
+  for (const q of reqs) {
+    if (!q.mailbox) continue;
+    const t = at(q);
+    const m = per.get(q.mailbox) ?? { first: t, firstItem: Infinity, lastItem: -Infinity, last: t };
+    m.first = Math.min(m.first, t);
+    m.last = Math.max(m.last, t);
+    if (q.method === "GET" && itemGet(q.path)) {
+      m.firstItem = Math.min(m.firstItem, t);
+      m.lastItem = Math.max(m.lastItem, t);
+    }
+    per.set(q.mailbox, m);
+  }
+  const ms = [...per.values()];
+  const round = (x: number) => Math.round(x);
+  return {
+    firstGraphMs: reqs.length ? round(Math.min(...reqs.map(at))) : -1,
+    firstMailboxMs: ms.length ? round(Math.min(...ms.map((m) => m.first))) : -1,
+    lastMailboxStartMs: ms.length ? round(Math.max(...ms.map((m) => m.first))) : -1,
+    enumMs: { median: round(median(ms.map((m) => m.firstItem - m.first))), max: round(Math.max(...ms.map((m) => m.firstItem - m.first))) },
+    fetchMs: { median: round(median(ms.map((m) => m.lastItem - m.firstItem))), max: round(Math.max(...ms.map((m) => m.lastItem - m.firstItem))) },
+    lastItemMs: ms.length ? round(Math.max(...ms.map((m) => m.lastItem))) : -1,
+    tailMs: ms.length ? round(r.wallMs - Math.max(...ms.map((m) => m.lastItem))) : -1,
+    wallMs: round(r.wallMs),
+  };
 }
 
 async function throughput(label: string, users: number, perUser: number) {
@@ -147,12 +210,30 @@ async function throughput(label: string, users: number, perUser: number) {
       peakConcurrencyPerMailbox: peakConc,
       throttled429: throttled,
       peakRssMB: r.peakRssMB,
+      corsoCpuSec: +r.cpuSec.toFixed(1),
+      loadAverage: loadavg().map((x) => +x.toFixed(2)),
+      phases: phases(reqs, r),
     };
     log(JSON.stringify(out));
     return out;
   } finally {
     await teardown(e);
   }
+}
+
+/** REPEAT runs of one throughput phase: every run's figures, and the median fractions. */
+async function throughputRepeated(label: string, users: number, perUser: number) {
+  const runs: Awaited<ReturnType<typeof throughput>>[] = [];
+  for (let i = 0; i < REPEAT; i++) runs.push(await throughput(REPEAT > 1 ? `${label}-${i + 1}` : label, users, perUser));
+  if (runs.length === 1) return runs[0];
+  return {
+    ...runs[0],
+    wallSec: +median(runs.map((r) => r.wallSec)).toFixed(2),
+    itemsPerSec: +median(runs.map((r) => r.itemsPerSec)).toFixed(1),
+    fractionOfCeilingOverall: +median(runs.map((r) => r.fractionOfCeilingOverall)).toFixed(3),
+    fractionOfCeilingSteady: +median(runs.map((r) => r.fractionOfCeilingSteady)).toFixed(3),
+    runs,
+  };
 }
 
 async function largeMailbox(n: number, incremental: boolean) {
@@ -199,16 +280,16 @@ async function largeMailbox(n: number, incremental: boolean) {
 
 async function main() {
   const started = new Date().toISOString();
-  const one = await throughput("one", 1, SINGLE);
-  const eight = await throughput("eight", MULTI_USERS, MULTI_N);
-  const large = await largeMailbox(INCR, true);
+  const one = SINGLE > 0 ? await throughputRepeated("one", 1, SINGLE) : undefined;
+  const eight = await throughputRepeated("eight", MULTI_USERS, MULTI_N);
+  const large = INCR > 0 ? await largeMailbox(INCR, true) : undefined;
   const rss: Record<string, unknown>[] = [];
   for (const n of RSS_SIZES) rss.push(await largeMailbox(n, false));
   const result = {
     bench: "exchange",
     date: started,
     latencyMs: LATENCY,
-    sizes: { single: SINGLE, multi: [MULTI_USERS, MULTI_N], incremental: INCR, rss: RSS_SIZES, quick },
+    sizes: { single: SINGLE, multi: [MULTI_USERS, MULTI_N], incremental: INCR, rss: RSS_SIZES, quick, repeat: REPEAT },
     oneMailbox: one,
     eightMailboxes: eight,
     largeMailbox: large,

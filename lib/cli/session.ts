@@ -102,6 +102,36 @@ export async function connectConfigured(
   });
 }
 
+export interface Sibling {
+  repo: any;
+  storage: BlobStorage;
+}
+
+/**
+ * One more connection to the repository `c` is connected to, for work running at the same time
+ * in this process (one per concurrently backed-up mailbox): its own storage handle, index view
+ * and write session, opened with the format key `c` already derived, so the passphrase KDF
+ * (scrypt, ~0.2–0.4 s of CPU) does not run again. Errors read as before:
+ * "connecting to the <provider> repository: …".
+ */
+export async function openSibling(c: Connected): Promise<Sibling> {
+  const prefix = `connecting to the ${c.details.storage.provider} repository`;
+  let storage: BlobStorage;
+  try {
+    storage = await openStorageFor(c.details, false);
+  } catch (e) {
+    throw wrapError(prefix, e);
+  }
+  try {
+    const { connectCorsoRepository } = await import("../corso/repo-init.ts");
+    const { repo } = await connectCorsoRepository(storage, c.details.passphrase, { ...c.client, formatKey: c.repo?.content?.formatKey });
+    return { repo, storage };
+  } catch (e) {
+    await storage.close().catch(() => {});
+    throw wrapError(prefix, e);
+  }
+}
+
 export async function closeConnected(ctx: CommandContext, c: { repo?: any; storage?: BlobStorage }): Promise<void> {
   try {
     await c.repo?.close();

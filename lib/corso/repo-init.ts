@@ -6,6 +6,7 @@
 // Corso's "a repository was already initialized with that configuration".
 import { randomUUID } from "node:crypto";
 import { CorsoError, InvalidPasswordError, RepositoryExistsError, UsageError } from "../errors.ts";
+import type { KnownFormatKey } from "../repo/format/format-manager.ts";
 import { initializeRepository, openRepository } from "../repo/repository.ts";
 import type { BlobStorage } from "../storage/types.ts";
 import {
@@ -141,7 +142,7 @@ export interface ConnectResult {
 export async function connectCorsoRepository(
   storage: BlobStorage,
   passphrase: string,
-  client: ClientIdentity & { readOnly?: boolean },
+  client: ClientIdentity & { readOnly?: boolean; formatKey?: KnownFormatKey },
 ): Promise<ConnectResult> {
   const repo = (await openRepository(storage, passphrase, client)) as unknown as CorsoRepoHandle;
   try {

@@ -13,7 +13,7 @@ import { openGraph, resolveAzureCredentials, type AzureFlags } from "../graph-co
 import { pii } from "../log.ts";
 import { info, isJSON, outLine, printAll } from "../print.ts";
 import type { RepoFlags } from "../repo-config.ts";
-import { closeConnected, connectConfigured } from "../session.ts";
+import { closeConnected, connectConfigured, openSibling, type Sibling } from "../session.ts";
 
 type Category = "email" | "contacts" | "events";
 const CATEGORIES: Category[] = ["email", "contacts", "events"];
@@ -87,10 +87,12 @@ export function validateCreateFlags(f: FlagValues): CreateInput {
 
 type Graph = Awaited<ReturnType<typeof openGraph>>;
 
-/** Named mailboxes must exist and have Exchange: one clear line otherwise, before any backup. */
+/** Named mailboxes must exist and have Exchange: one clear line otherwise, before any backup.
+ * The names are checked at the same time; the first failing name in the user's order is reported. */
 async function checkNamedMailboxes(graph: Graph, names: string[], tenantId: string): Promise<void> {
   const { isGraphError } = await import("../../m365/graph/index.ts");
-  for (const name of names) {
+  const { settleInOrder } = await import("../../ops/backup/resolve.ts");
+  const check = async (name: string): Promise<void> => {
     let id: string;
     try {
       id = String((await graph.discovery.user(name, "id,userPrincipalName")).id ?? name);
@@ -109,8 +111,12 @@ async function checkNamedMailboxes(graph: Graph, names: string[], tenantId: stri
     if (!enabled) {
       throw new CommandError("service-not-enabled", `Unable to initiate backup: ${name} has no Exchange Online mailbox (service not enabled)`);
     }
-  }
+  };
+  await settleInOrder(names, CHECK_CONCURRENCY, check);
 }
+
+/** Mailbox lookups in flight at once (different mailboxes: Graph's per-mailbox limits do not bind). */
+const CHECK_CONCURRENCY = 8;
 
 function progressText(e: BackupProgressEvent, st: { mailbox: string; n: string; items: number; bytes: number }): string {
   if (e.type === "mailbox-start") {
@@ -148,38 +154,65 @@ async function withInterrupt<T>(ctx: CommandContext, fn: (signal: AbortSignal) =
 
 type Connected = Awaited<ReturnType<typeof connectConfigured>>;
 
+/**
+ * The extra repository connections for concurrent mailboxes, opened in the background as soon as
+ * the first connection is up (from its derived key: no second KDF), so that opening them overlaps
+ * with the Graph lookups. How many are needed is known only once the mailboxes are resolved;
+ * `take` hands out that many (or reports the first failure when fewer opened) and `close` closes
+ * the rest.
+ */
+class Siblings {
+  private readonly opening: Promise<PromiseSettledResult<Sibling>[]>;
+  private readonly closed = new Set<Sibling>();
+
+  constructor(c: Connected, count: number) {
+    this.opening = Promise.allSettled(Array.from({ length: count }, () => openSibling(c)));
+  }
+
+  private async opened(): Promise<{ ok: Sibling[]; failed?: PromiseRejectedResult }> {
+    const settled = await this.opening;
+    return {
+      ok: settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : [])),
+      failed: settled.find((r): r is PromiseRejectedResult => r.status === "rejected"),
+    };
+  }
+
+  /** n open connections; the others are closed. Throws the first opening error if fewer opened. */
+  async take(ctx: CommandContext, n: number): Promise<Sibling[]> {
+    const { ok, failed } = await this.opened();
+    if (ok.length < n) throw failed!.reason;
+    for (const x of ok.slice(n)) await this.closeOne(ctx, x);
+    return ok.slice(0, n);
+  }
+
+  /** Closes every connection not closed yet (idempotent). */
+  async close(ctx: CommandContext): Promise<void> {
+    for (const x of (await this.opened()).ok) await this.closeOne(ctx, x);
+  }
+
+  private async closeOne(ctx: CommandContext, x: Sibling): Promise<void> {
+    if (this.closed.has(x)) return;
+    this.closed.add(x);
+    await closeConnected(ctx, x);
+  }
+}
+
 /** Runs fn over the mailboxes with up to `parallel` workers, each on its own repository
- * connection (the first reuses `c`); results keep the mailboxes' order. */
+ * connection (the first uses `c`, the others come from `siblings`); results keep the mailboxes'
+ * order. */
 async function runConcurrently<M>(
   ctx: CommandContext,
   c: Connected,
+  siblings: Siblings,
   list: M[],
   parallel: number,
   signal: AbortSignal,
   fn: (repo: any, m: M, index: number) => Promise<BackupRunResult[]>,
 ): Promise<BackupRunResult[]> {
-  const { openStorageFor } = await import("../session.ts");
-  const { connectCorsoRepository } = await import("../../corso/repo-init.ts");
-  const extra: { repo: any; storage: any }[] = [];
   const workers = Math.min(parallel, list.length);
   const out: BackupRunResult[][] = new Array(list.length);
   try {
-    // Open the extra connections at the same time (each reads the indexes and manifests).
-    const opened = await Promise.allSettled(
-      Array.from({ length: workers - 1 }, async () => {
-        const storage = await openStorageFor(c.details, false);
-        try {
-          const { repo } = await connectCorsoRepository(storage, c.details.passphrase, c.client);
-          return { repo, storage };
-        } catch (e) {
-          await storage.close().catch(() => {});
-          throw e;
-        }
-      }),
-    );
-    for (const o of opened) if (o.status === "fulfilled") extra.push(o.value);
-    const failed = opened.find((o) => o.status === "rejected");
-    if (failed) throw wrapError(`connecting to the ${c.details.storage.provider} repository`, (failed as PromiseRejectedResult).reason);
+    const extra = await siblings.take(ctx, workers - 1);
     const repos = [c.repo, ...extra.map((x) => x.repo)];
     let next = 0;
     await Promise.all(
@@ -193,7 +226,7 @@ async function runConcurrently<M>(
       }),
     );
   } finally {
-    for (const x of extra) await closeConnected(ctx, x);
+    await siblings.close(ctx);
   }
   return out.filter(Boolean).flat();
 }
@@ -215,10 +248,15 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
   const completed: string[] = [];
   const failures: string[] = [];
   let total = 0;
+  // Mailboxes run concurrently unless there is only one (or --parallel-mailboxes 1): open the
+  // extra connections now, while Graph resolves the mailboxes.
+  const named = input.mailboxes[0] !== "*";
+  const siblingCount = input.parallel <= 1 ? 0 : Math.min(input.parallel, named ? input.mailboxes.length : input.parallel) - 1;
+  const siblings = new Siblings(c, siblingCount);
   try {
     const creds = resolveAzureCredentials(f as AzureFlags, c.file, ctx.env);
     const graph = await openGraph(creds, ctx.env);
-    if (input.mailboxes[0] !== "*") await checkNamedMailboxes(graph, input.mailboxes, creds.tenantId);
+    if (named) await checkNamedMailboxes(graph, input.mailboxes, creds.tenantId);
     const { runExchangeBackup } = await import("../../ops/backup/exchange.ts");
     const st = { mailbox: "", n: "", items: 0, bytes: 0 };
     const models = new Map<string, BackupView | undefined>();
@@ -238,7 +276,8 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
     };
     // One call backs the mailboxes up one after another (Corso's order). With several mailboxes,
     // up to --parallel-mailboxes of them run at once, each on its own repository connection (as
-    // separate processes would): Graph's limits are per mailbox, so this is what fills them.
+    // separate processes would, but opened from the first one's derived key): Graph's limits
+    // are per mailbox, so this is what fills them. Mailboxes are resolved once, here.
     const run = async (signal: AbortSignal, update: (s: string) => void): Promise<BackupRunResult[]> => {
       if (input.parallel <= 1 || (input.mailboxes.length === 1 && input.mailboxes[0] !== "*")) {
         return runExchangeBackup(c.repo, graph, { ...base, mailboxes: input.mailboxes, shard: input.shard, signal, onProgress: progress(update) });
@@ -247,11 +286,12 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
       let list = await resolveMailboxes(graph, input.mailboxes);
       if (input.shard) list = list.filter((m) => shardOf(m.id, input.shard!.count) === input.shard!.index);
       if (list.length <= 1 || input.parallel <= 1) {
-        return runExchangeBackup(c.repo, graph, { ...base, mailboxes: list.map((m) => m.id), signal, onProgress: progress(update) });
+        await siblings.close(ctx);
+        return runExchangeBackup(c.repo, graph, { ...base, mailboxes: list.map((m) => m.id), resolved: list, signal, onProgress: progress(update) });
       }
-      return runConcurrently(ctx, c, list, input.parallel, signal, async (repo, m, i) => {
+      return runConcurrently(ctx, c, siblings, list, input.parallel, signal, async (repo, m, i) => {
         update(`${i + 1}/${list.length} ${m.name || m.id}`);
-        const rs = await runExchangeBackup(repo, graph, { ...base, mailboxes: [m.id], signal, onProgress: (e) => e.type === "mailbox-done" && onResult(e.result) });
+        const rs = await runExchangeBackup(repo, graph, { ...base, mailboxes: [m.id], resolved: [m], signal, onProgress: (e) => e.type === "mailbox-done" && onResult(e.result) });
         // Read the saved models through the connection that wrote them (others have not seen them).
         const { getBackup } = await import("../../ops/backups.ts");
         for (const r of rs) if (r.backupId) models.set(r.backupId, (await getBackup(repo, r.backupId).catch(() => undefined)) as BackupView | undefined);
@@ -300,6 +340,7 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
       info(input.shard ? `No mailboxes in shard ${input.shard.index + 1}/${input.shard.count}` : "No mailboxes with Exchange data to back up");
     }
   } finally {
+    await siblings.close(ctx);
     await closeConnected(ctx, c);
   }
   if (failures.length > 0) {

@@ -42,8 +42,13 @@ function buildPaths(folders: GraphObject[], rootId: string | undefined, nameKey:
 
 export async function enumerateContainers(graph: GraphClient, user: string, cat: ExchangeCategory): Promise<Container[]> {
   if (cat === "email") {
-    const root = await graph.mail.rootFolder(user);
-    const folders = await graph.mail.folders(user, { includeHidden: true });
+    // independent reads: one round trip instead of two before the first delta (errors in the
+    // old order: the root folder's first)
+    const [rootR, foldersR] = await Promise.allSettled([graph.mail.rootFolder(user), graph.mail.folders(user, { includeHidden: true })]);
+    if (rootR.status === "rejected") throw rootR.reason;
+    if (foldersR.status === "rejected") throw foldersR.reason;
+    const root = rootR.value;
+    const folders = foldersR.value;
     // a parent missing from the listing is looked up (Corso's "missing parent refresh")
     const ids = new Set(folders.map((f) => String(f.id)));
     for (let i = 0; i < folders.length; i++) {

@@ -19,7 +19,7 @@ export async function runExchangeBackup(repo: Repository, graph: GraphClient, op
     if (!EXCHANGE_CATEGORIES.includes(c)) throw new UsageError(`${c} is an unrecognized data type; must be one of contacts, email, or events`);
   }
   if (!opts.tenantId) throw new UsageError("tenant ID is required for an Exchange backup");
-  let mailboxes = await resolveMailboxes(graph, opts.mailboxes);
+  let mailboxes = opts.resolved ? [...opts.resolved] : await resolveMailboxes(graph, opts.mailboxes);
   if (opts.shard) mailboxes = mailboxes.filter((m) => shardOf(m.id, opts.shard!.count) === opts.shard!.index);
   const out: BackupRunResult[] = [];
   for (let i = 0; i < mailboxes.length; i++) {

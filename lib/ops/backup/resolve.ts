@@ -56,13 +56,48 @@ export async function resolveMailboxes(graph: GraphClient, mailboxes: readonly s
     for await (const u of graph.discovery.users()) push(u);
     return out;
   }
-  for (const m of want) {
+  // Looked up at the same time (different mailboxes); the first failure in the user's order wins.
+  const users = await settleInOrder(want, LOOKUP_CONCURRENCY, async (m) => {
     try {
-      push(await graph.discovery.user(m));
+      return await graph.discovery.user(m);
     } catch (e) {
       if (e instanceof GraphError && (e.kind === "user-not-found" || e.kind === "not-found")) throw new MailboxNotFoundError(m);
       throw e;
     }
-  }
+  });
+  for (const u of users) push(u);
   return out;
+}
+
+/** User lookups in flight at once when resolving named mailboxes. */
+const LOOKUP_CONCURRENCY = 8;
+
+/**
+ * fn over items with at most `limit` calls in flight; results in the items' order. If calls
+ * fail, the error of the first failing item (in order) is thrown once every started call has
+ * settled, and no new calls start after a failure: what a sequential loop would report.
+ */
+export async function settleInOrder<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = { status: "fulfilled", value: await fn(items[i], i) };
+      } catch (e) {
+        out[i] = { status: "rejected", reason: e };
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const values: R[] = [];
+  for (const r of out) {
+    if (!r) break; // not started after an earlier failure
+    if (r.status === "rejected") throw r.reason;
+    values.push(r.value);
+  }
+  return values;
 }

@@ -8,6 +8,9 @@ export interface ExchangeBackupOptions {
   tenantId: string;
   /** UPNs or IDs, or ["*"] for every user with a mailbox. */
   mailboxes: string[];
+  /** Mailboxes the caller already resolved (resolveMailboxes): backed up as given, without
+   * looking `mailboxes` up again. */
+  resolved?: { id: string; name: string }[];
   categories: ExchangeCategory[];
   failFast?: boolean;
   disableIncrementals?: boolean;

@@ -1,0 +1,101 @@
+// Multi-mailbox backups through the binary (`--parallel-mailboxes`, default 8): the extra
+// repository connections are opened in the background from the first connection's key while
+// Graph resolves the mailboxes, mailboxes are resolved once, named ones are checked at the same
+// time. Everything the user sees must be as before: every mailbox backed up completely and
+// verifiable, the first bad name (in the user's order) reported in one line with nothing
+// backed up, a wrong passphrase one line.
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import type { RunResult } from "../helpers/binary.ts";
+import { completedIds, startExchangeEnv, type ExchangeEnv } from "./exchange-env.ts";
+import { stderrLines } from "./helpers.ts";
+
+setDefaultTimeout(180_000);
+
+let e: ExchangeEnv;
+
+beforeAll(async () => {
+  e = await startExchangeEnv("exch-par", { seed: 31, users: 5, messages: 9, events: 3, contacts: 2, folders: 2, files: 0 });
+});
+
+afterAll(async () => {
+  await e?.cleanup();
+});
+
+function expectOneError(r: RunResult, text: string): void {
+  const errs = stderrLines(r).filter((l) => l.startsWith("Error: "));
+  if (r.code !== 1 || errs.length !== 1) throw new Error(`expected exit 1 and one error line, got exit ${r.code}:\nstdout:${r.stdout}\nstderr:${r.stderr}`);
+  expect(errs[0]).toContain(text);
+  expect(r.stderr).not.toContain("    at ");
+}
+
+/** Items the simulator holds for a user in the backed-up categories. */
+function itemCount(userId: string, cats: ("mail" | "calendar" | "contact")[]): number {
+  let n = 0;
+  for (const c of cats) for (const f of e.sim.tenant.folders(userId, c)) n += e.sim.tenant.itemIds(f.id).length;
+  return n;
+}
+
+async function backupCount(): Promise<number> {
+  const r = await e.run(["backup", "list", "exchange", "--json"]);
+  if (r.code !== 0) return 0;
+  return (JSON.parse(r.stdout) as unknown[]).length;
+}
+
+async function itemsInBackup(id: string): Promise<{ owner: string; items: number }> {
+  const b = JSON.parse((await e.ok(["backup", "list", "exchange", "--backup", id, "--json"])).stdout);
+  const d = JSON.parse((await e.ok(["backup", "details", "exchange", "--backup", id, "--json"])).stdout) as { exchange: { itemType: number } }[];
+  // folders are entries too (itemType 1 = mail, 2 = contact, 3 = event)
+  return { owner: b.protectedResourceName, items: d.filter((x) => [1, 2, 3].includes(x.exchange.itemType)).length };
+}
+
+test("'*' with the default --parallel-mailboxes: every mailbox complete, each backup holds its items, repository verifies", async () => {
+  const users = e.sim.tenant.users().filter((u) => u.mailbox);
+  const r = await e.ok(["backup", "create", "exchange", "--mailbox", "*", "--data", "email,events"]);
+  const ids = completedIds(r);
+  expect(ids.length).toBe(users.length);
+  const got = new Map<string, number>();
+  for (const id of ids) {
+    const x = await itemsInBackup(id);
+    got.set(x.owner, x.items);
+  }
+  expect(new Map(users.map((u) => [u.userPrincipalName, itemCount(u.id, ["mail", "calendar"])]))).toEqual(got);
+  expect(r.stdout.match(/Items uploaded: \d+/g)!.length).toBe(users.length);
+  const v = await e.ok(["repo", "verify"]);
+  expect(v.stderr).toContain("0 problems found");
+});
+
+test("named mailboxes with --parallel-mailboxes 2: the same per-mailbox items as one at a time", async () => {
+  const users = e.sim.tenant.users().filter((u) => u.mailbox).slice(0, 4);
+  const names = users.map((u) => u.userPrincipalName).join(",");
+  const par = await e.ok(["backup", "create", "exchange", "--mailbox", names, "--data", "contacts", "--parallel-mailboxes", "2"]);
+  const seq = await e.ok(["backup", "create", "exchange", "--mailbox", names, "--data", "contacts", "--parallel-mailboxes", "1"]);
+  const per = async (ids: string[]) => {
+    const m: Record<string, number> = {};
+    for (const id of ids) {
+      const x = await itemsInBackup(id);
+      m[x.owner] = x.items;
+    }
+    return m;
+  };
+  const a = await per(completedIds(par));
+  expect(Object.keys(a).sort()).toEqual(users.map((u) => u.userPrincipalName).sort());
+  for (const u of users) expect(a[u.userPrincipalName]).toBe(itemCount(u.id, ["contact"]));
+  expect(await per(completedIds(seq))).toEqual(a);
+});
+
+test("two unknown names among good ones: one line naming the first unknown (user's order), nothing backed up", async () => {
+  const users = e.sim.tenant.users().filter((u) => u.mailbox);
+  const before = await backupCount();
+  const names = [users[0].userPrincipalName, "first-missing@nowhere.example", users[1].userPrincipalName, "second-missing@nowhere.example"];
+  const r = await e.run(["backup", "create", "exchange", "--mailbox", names.join(",")]);
+  expectOneError(r, "Unable to initiate backup: mailbox first-missing@nowhere.example not found in tenant");
+  expect(r.stderr).not.toContain("second-missing");
+  expect(await backupCount()).toBe(before);
+});
+
+test("wrong passphrase with several mailboxes: one line, nothing backed up", async () => {
+  const before = await backupCount();
+  const r = await e.run(["backup", "create", "exchange", "--mailbox", "*"], { CORSO_PASSPHRASE: "not the passphrase" });
+  expectOneError(r, "invalid repository password");
+  expect(await backupCount()).toBe(before);
+});
