@@ -117,7 +117,8 @@ export class DirectoryBuilder {
     }
     if (this.files.length >= this.spillAt) {
       this.file ??= new SpillFile();
-      this.spill ??= new DirSpill(this.file);
+      // nobody asks a builder whether it holds a name: no per-name filter
+      this.spill ??= new DirSpill(this.file, { membership: false });
       this.spill.spill(this.files);
       this.files = [];
     }

@@ -88,10 +88,13 @@ export class SpillFile {
 /** The spilled runs of one directory. */
 export class DirSpill {
   private readonly runs: Run[] = [];
-  private readonly hashes = new Set<number>();
+  /** Name hashes for `has` (a Set entry per spilled name: off when nobody asks). */
+  private readonly hashes: Set<number> | undefined;
   count = 0;
 
-  constructor(private readonly file: SpillFile) {}
+  constructor(private readonly file: SpillFile, opts: { membership?: boolean } = {}) {
+    this.hashes = opts.membership === false ? undefined : new Set<number>();
+  }
 
   /** Writes entries (files/symlinks) as one sorted run. */
   spill(entries: DirEntry[]): void {
@@ -109,7 +112,7 @@ export class DirSpill {
       head.writeUInt32LE(json.length, 21);
       parts.push(head, name, json);
       len += head.length + name.length + json.length;
-      this.hashes.add(nameHash(e.name));
+      this.hashes?.add(nameHash(e.name));
       this.count++;
     }
     const b = Buffer.concat(parts, len);
@@ -118,7 +121,7 @@ export class DirSpill {
 
   /** Exact membership (the hash filter first; a run scan only on a hit, i.e. rarely). */
   has(name: string): boolean {
-    if (!this.hashes.has(nameHash(name))) return false;
+    if (this.hashes && !this.hashes.has(nameHash(name))) return false;
     for (let r = 0; r < this.runs.length; r++) {
       for (const e of this.readRun(r)) if (e.name === name) return true;
     }
