@@ -69,8 +69,10 @@ export async function connectConfigured(
   ctx: CommandContext,
   flags: RepoFlags,
   opts: { readOnly?: boolean } = {},
+  /** The config file, when the caller has already loaded it (loadConfigFile). */
+  loaded?: ConfigFile,
 ): Promise<Connected> {
-  const file = await loadConfigFile(ctx);
+  const file = loaded ?? (await loadConfigFile(ctx));
   if (!file.exists) {
     throw new UsageError(
       `reading config file: ${file.path} not found: run 'corso repo init' or 'corso repo connect' first (or pass --config-file)`,

@@ -99,3 +99,14 @@ test("wrong passphrase with several mailboxes: one line, nothing backed up", asy
   expectOneError(r, "invalid repository password");
   expect(await backupCount()).toBe(before);
 });
+
+test("Graph work overlaps the connect but its errors still come after the repository's: wrong passphrase + unknown name → the passphrase", async () => {
+  const before = await backupCount();
+  const r = await e.run(["backup", "create", "exchange", "--mailbox", "first-missing@nowhere.example,x@nowhere.example"], { CORSO_PASSPHRASE: "not the passphrase" });
+  expectOneError(r, "invalid repository password");
+  expect(r.stderr).not.toContain("first-missing");
+  // and no Azure credentials at all: still the repository's error first
+  const r2 = await e.run(["backup", "create", "exchange", "--mailbox", "*"], { CORSO_PASSPHRASE: "not the passphrase", AZURE_CLIENT_SECRET: "", AZURE_CLIENT_ID: "" });
+  expectOneError(r2, "invalid repository password");
+  expect(await backupCount()).toBe(before);
+});
