@@ -312,9 +312,10 @@ export class ContentManagerImpl implements ContentManager {
     const sid = await this.ensureSession();
     pp = this.pending.get(prefix); // another writer may have created it while we waited
     if (pp) return pp;
-    // data packs fill to maxPackSize plus at most one content (≤ 8 MiB from the splitters)
+    // data packs fill to at most maxPackSize (see appendPacked), then padding, local index
+    // (~40 bytes per content) and postamble
     const max = this.config.maxPackSize;
-    const hint = prefix === PACK_PREFIX_REGULAR ? max + Math.min(8 << 20, max >> 1) + (64 << 10) : undefined;
+    const hint = prefix === PACK_PREFIX_REGULAR ? max + (max >> 4) + (64 << 10) : undefined;
     pp = new PackBuilder(`${prefix}${toHex(randomBytes(16))}-${sid}`, undefined, hint);
     this.pending.set(prefix, pp);
     return pp;
@@ -439,8 +440,19 @@ export class ContentManagerImpl implements ContentManager {
     for (;;) {
       pp = await this.pendingPack(prefix);
       // A flush may have taken this pack between the await and now: never append to a sealed pack.
-      if (!this.flushing && this.pending.get(prefix) === pp) break;
-      await this.waitForFlush();
+      if (this.flushing || this.pending.get(prefix) !== pp) {
+        await this.waitForFlush();
+        continue;
+      }
+      // A data pack is sealed before a content would take it past maxPackSize (kopia seals just
+      // after), so pack buffers need maxPackSize plus index room, not plus a whole 8 MiB chunk:
+      // ~7 MB less per buffer, of which up to three are alive during ingest.
+      if (prefix === PACK_PREFIX_REGULAR && pp.ownContents > 0 && pp.length + encrypted.length > this.config.maxPackSize) {
+        this.pending.delete(prefix);
+        await this.startUpload(pp);
+        continue;
+      }
+      break;
     }
     if (previousWriteTime < 0) {
       const again = this.lookup(contentId);
