@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import type { RunResult } from "../helpers/binary.ts";
 import { completedIds, startExchangeEnv, type ExchangeEnv } from "./exchange-env.ts";
 import { stderrLines } from "./helpers.ts";
+import { shardOf } from "../../lib/ops/backup/resolve.ts";
 
 setDefaultTimeout(180_000);
 
@@ -109,4 +110,22 @@ test("Graph work overlaps the connect but its errors still come after the reposi
   const r2 = await e.run(["backup", "create", "exchange", "--mailbox", "*"], { CORSO_PASSPHRASE: "not the passphrase", AZURE_CLIENT_SECRET: "", AZURE_CLIENT_ID: "" });
   expectOneError(r2, "invalid repository password");
   expect(await backupCount()).toBe(before);
+});
+
+test("'*' narrowed to one mailbox (a shard of one): the extra connections opened ahead are released, the one backup is complete", async () => {
+  const users = e.sim.tenant.users().filter((u) => u.mailbox);
+  let pick: { i: number; n: number; user: (typeof users)[number] } | undefined;
+  for (let n = 2; n <= 32 && !pick; n++) {
+    for (let i = 0; i < n && !pick; i++) {
+      const inShard = users.filter((u) => shardOf(u.id, n) === i);
+      if (inShard.length === 1) pick = { i, n, user: inShard[0] };
+    }
+  }
+  expect(pick).toBeDefined();
+  const r = await e.ok(["backup", "create", "exchange", "--mailbox", "*", "--shard", `${pick!.i + 1}/${pick!.n}`, "--data", "email"]);
+  const ids = completedIds(r);
+  expect(ids.length).toBe(1);
+  expect(await itemsInBackup(ids[0])).toEqual({ owner: pick!.user.userPrincipalName, items: itemCount(pick!.user.id, ["mail"]) });
+  const v = await e.ok(["repo", "verify"]);
+  expect(v.stderr).toContain("0 problems found");
 });

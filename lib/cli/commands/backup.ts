@@ -163,7 +163,8 @@ type Connected = Awaited<ReturnType<typeof connectConfigured>>;
  */
 class Siblings {
   private readonly opening: Promise<PromiseSettledResult<Sibling>[]>;
-  private readonly closed = new Set<Sibling>();
+  private readonly closing = new Map<Sibling, Promise<void>>();
+  private released: Promise<void> | undefined;
 
   constructor(c: Connected, count: number) {
     this.opening = Promise.allSettled(Array.from({ length: count }, () => openSibling(c)));
@@ -177,23 +178,36 @@ class Siblings {
     };
   }
 
-  /** n open connections; the others are closed. Throws the first opening error if fewer opened. */
+  /** n open connections; the others are closed in the background. Throws the first opening
+   * error if fewer than n opened. */
   async take(ctx: CommandContext, n: number): Promise<Sibling[]> {
     const { ok, failed } = await this.opened();
     if (ok.length < n) throw failed!.reason;
-    for (const x of ok.slice(n)) await this.closeOne(ctx, x);
+    for (const x of ok.slice(n)) this.closeOne(ctx, x);
     return ok.slice(0, n);
   }
 
-  /** Closes every connection not closed yet (idempotent). */
-  async close(ctx: CommandContext): Promise<void> {
-    for (const x of (await this.opened()).ok) await this.closeOne(ctx, x);
+  /** None is needed: all are closed in the background (as they finish opening). */
+  release(ctx: CommandContext): void {
+    this.released ??= this.opened().then(({ ok }) => {
+      for (const x of ok) this.closeOne(ctx, x);
+    });
   }
 
-  private async closeOne(ctx: CommandContext, x: Sibling): Promise<void> {
-    if (this.closed.has(x)) return;
-    this.closed.add(x);
-    await closeConnected(ctx, x);
+  /** Closes every connection not closed yet and waits for all closes (idempotent). */
+  async close(ctx: CommandContext): Promise<void> {
+    await this.released;
+    for (const x of (await this.opened()).ok) this.closeOne(ctx, x);
+    await Promise.all(this.closing.values());
+  }
+
+  private closeOne(ctx: CommandContext, x: Sibling): Promise<void> {
+    let p = this.closing.get(x);
+    if (!p) {
+      p = closeConnected(ctx, x);
+      this.closing.set(x, p);
+    }
+    return p;
   }
 }
 
@@ -308,7 +322,7 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
       let list = await listing!;
       if (input.shard) list = list.filter((m) => shardOf(m.id, input.shard!.count) === input.shard!.index);
       if (list.length <= 1 || input.parallel <= 1) {
-        await siblings.close(ctx);
+        siblings.release(ctx);
         return runExchangeBackup(c.repo, graph, { ...base, mailboxes: list.map((m) => m.id), resolved: list, signal, onProgress: progress(update) });
       }
       return runConcurrently(ctx, c, siblings, list, input.parallel, signal, async (repo, m, i) => {
