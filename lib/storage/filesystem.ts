@@ -15,6 +15,7 @@ import {
   shardPath,
   type ShardingParameters,
 } from "./sharding.ts";
+import { OpenFileCache } from "./open-file-cache.ts";
 import { BlobAlreadyExistsError, StorageNotFoundError, type BlobMetadata, type BlobStorage, type PutOptions } from "./types.ts";
 
 export interface FilesystemOptions {
@@ -164,8 +165,12 @@ async function writeAtomically(final: string, data: Uint8Array, fileMode: number
   }
 }
 
+/** Pack blobs (kopia `p`/`q`) are immutable: their descriptors may be kept open for ranged reads. */
+const isPack = (id: string) => id[0] === "p" || id[0] === "q";
+
 class FilesystemStorage implements BlobStorage {
   readonly displayName: string;
+  private readonly openPacks = new OpenFileCache(16);
 
   constructor(
     readonly root: string,
@@ -187,6 +192,7 @@ class FilesystemStorage implements BlobStorage {
 
   async getBlob(id: string, offset = 0, length = -1): Promise<Uint8Array> {
     const { file } = this.pathOf(id);
+    if (length >= 0 && isPack(id)) return this.getPackRange(id, file, offset, length);
     let fh: fsp.FileHandle;
     try {
       fh = await fsp.open(file, "r");
@@ -215,6 +221,21 @@ class FilesystemStorage implements BlobStorage {
     }
   }
 
+  private async getPackRange(id: string, file: string, offset: number, length: number): Promise<Uint8Array> {
+    let r: { data: Uint8Array; size: number };
+    try {
+      r = await this.openPacks.read(id, file, offset, length);
+    } catch (e) {
+      if (code(e) === "ENOENT" || code(e) === "ENOTDIR") throw new BlobNotFoundError(id, { cause: e });
+      throw new StorageError(`cannot read blob ${id} (${file}): ${describe(e)}`, { cause: e });
+    }
+    if (offset < 0 || offset > r.size || offset + length > r.size) {
+      throw new StorageError(`invalid range for blob ${id}: offset ${offset} length ${length} exceeds blob size ${r.size}`);
+    }
+    if (r.data.length !== length) throw new StorageError(`blob ${id} was truncated while reading (${file})`);
+    return r.data;
+  }
+
   async getMetadata(id: string): Promise<BlobMetadata> {
     const { file } = this.pathOf(id);
     try {
@@ -233,6 +254,7 @@ class FilesystemStorage implements BlobStorage {
       );
     }
     const { dir, file } = this.pathOf(id);
+    this.openPacks.drop(id); // a rewritten blob must not be read through an old descriptor
     const exclusive = opts?.doNotRecreate ?? false;
     try {
       try {
@@ -250,6 +272,7 @@ class FilesystemStorage implements BlobStorage {
 
   async deleteBlob(id: string): Promise<void> {
     const { file } = this.pathOf(id);
+    this.openPacks.drop(id);
     try {
       await fsp.unlink(file);
     } catch (e) {
@@ -312,5 +335,7 @@ class FilesystemStorage implements BlobStorage {
     for (const s of subdirs) yield* this.walk(join(dir, s), dirPrefix + s, prefix);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.openPacks.closeAll();
+  }
 }

@@ -272,3 +272,64 @@ describe("filesystem open errors", () => {
     await expect(openStorage({ provider: "filesystem", path: join(root, "nope") }, { create: false })).rejects.toBeInstanceOf(StorageNotFoundError);
   });
 });
+
+describe("filesystem: ranged pack reads through kept-open descriptors", () => {
+  const fdCount = () => require("node:fs").readdirSync("/proc/self/fd").length as number;
+  const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) & 0xff);
+
+  test("many packs read concurrently (more than the cache holds): every range exact", async () => {
+    const st = await openFilesystemStorage({ path: fresh(), create: true });
+    const packs = Array.from({ length: 40 }, (_, i) => ({ id: `p${i.toString(16).padStart(32, "0")}-s1`, data: bytes(3_000_000 + i, i) }));
+    for (const p of packs) await st.putBlob(p.id, p.data);
+    const reads: Promise<void>[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const p of packs) {
+        // small (sync) and large (async, > 1 MiB) ranges interleaved, so evictions happen mid-read
+        for (const [off, len] of [[0, 100], [1234, 2_000_000], [p.data.length - 10, 10], [p.data.length, 0]]) {
+          reads.push(st.getBlob(p.id, off, len).then((got) => {
+            expect(got.length).toBe(len);
+            expect(Buffer.compare(got, p.data.subarray(off, off + len))).toBe(0);
+          }));
+        }
+      }
+    }
+    await Promise.all(reads);
+    await st.close();
+  });
+
+  test("bad ranges, missing packs, truncation and deletion are reported as before", async () => {
+    const st = await openFilesystemStorage({ path: fresh(), create: true });
+    const id = "p00000000000000000000000000000001-s1";
+    const data = bytes(10_000, 1);
+    await st.putBlob(id, data);
+    expect(Buffer.compare(await st.getBlob(id, 5, 10), data.subarray(5, 15))).toBe(0);
+    await expect(st.getBlob(id, 9_995, 10)).rejects.toThrow(/invalid range for blob p0+1-s1: offset 9995 length 10 exceeds blob size 10000/);
+    await expect(st.getBlob(id, 20_000, 0)).rejects.toThrow(StorageError);
+    await expect(st.getBlob("p0000000000000000000000000000000f-s1", 0, 10)).rejects.toBeInstanceOf(BlobNotFoundError);
+    // truncated behind our back after the descriptor was cached: a short read is an error
+    const root = (st as unknown as { root: string }).root;
+    const file = (st as unknown as { pathOf(i: string): { file: string } }).pathOf(id).file;
+    expect(file.startsWith(root)).toBe(true);
+    await fsp.truncate(file, 100);
+    await expect(st.getBlob(id, 50, 1000)).rejects.toThrow(/truncated while reading/);
+    // deleted: the kept descriptor is dropped, so the pack is gone for readers too
+    await st.deleteBlob(id);
+    await expect(st.getBlob(id, 0, 10)).rejects.toBeInstanceOf(BlobNotFoundError);
+    // rewritten with other bytes (a retried upload): read through a fresh descriptor
+    await st.putBlob(id, bytes(500, 9));
+    await st.getBlob(id, 0, 1);
+    await st.putBlob(id, bytes(500, 3));
+    expect(Buffer.compare(await st.getBlob(id, 0, 500), bytes(500, 3))).toBe(0);
+    await st.close();
+  });
+
+  test("close() closes the kept descriptors", async () => {
+    const st = await openFilesystemStorage({ path: fresh(), create: true });
+    for (let i = 0; i < 10; i++) await st.putBlob(`q${i.toString(16).padStart(32, "0")}-s1`, bytes(100, i));
+    const before = fdCount();
+    for (let i = 0; i < 10; i++) await st.getBlob(`q${i.toString(16).padStart(32, "0")}-s1`, 0, 10);
+    expect(fdCount()).toBe(before + 10);
+    await st.close();
+    expect(fdCount()).toBe(before);
+  });
+});
