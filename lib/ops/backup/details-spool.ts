@@ -121,9 +121,13 @@ export class BaseDetailsIndex {
   private distinct = 0;
   private readonly odd = new Map<string, number>();
 
-  static async build(texts: AsyncIterable<string>): Promise<BaseDetailsIndex> {
+  /** `pace` is called every `paceEvery` entries (the caller collects the parse garbage there). */
+  static async build(texts: AsyncIterable<string>, opts: { pace?: () => void; paceEvery?: number } = {}): Promise<BaseDetailsIndex> {
     const ix = new BaseDetailsIndex();
+    const every = opts.paceEvery ?? 4096;
+    let n = 0;
     for await (const t of texts) {
+      if (opts.pace && ++n % every === 0) opts.pace();
       // folder entries are rebuilt, never copied
       const m = /"shortRef"\s*:\s*"([0-9a-f]+)"/.exec(t);
       if (!m || /"folder"\s*:\s*\{/.test(t)) continue;

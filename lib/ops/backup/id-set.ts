@@ -7,6 +7,7 @@
 // are simply two entries: nothing is ever dropped or merged on a hash collision.
 
 const EMPTY = 0;
+const MAX_ARENA = 2 ** 32 - 1;
 
 /** FNV-1a over bytes (the table's hash; collisions are resolved by exact byte comparison). */
 function fnv1a(b: Uint8Array, n: number): number {
@@ -29,7 +30,7 @@ export class IdMap {
   private arena = new Uint8Array(1024);
   private arenaUsed = 0;
   /** Start of entry i's bytes in the arena; entry i ends at starts[i + 1]. */
-  private starts = new Float64Array(65);
+  private starts = new Uint32Array(65);
   private hashes = new Uint32Array(64);
   private vals = new Float64Array(64);
   /** Bit 0: deleted; bits 1..7: the caller's state. */
@@ -130,8 +131,10 @@ export class IdMap {
   private append(len: number, h: number, value: number): number {
     const i = this.n;
     if (i + 1 >= this.hashes.length) this.growEntries();
+    if (this.arenaUsed + len > MAX_ARENA) throw new RangeError("IdMap: more than 4 GB of IDs");
     if (this.arenaUsed + len > this.arena.length) {
-      const a = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + len));
+      // doubling, capped: the arena is addressed with uint32 offsets
+      const a = new Uint8Array(Math.min(MAX_ARENA, Math.max(this.arena.length * 2, this.arenaUsed + len)));
       a.set(this.arena.subarray(0, this.arenaUsed));
       this.arena = a;
     }
@@ -183,7 +186,7 @@ export class IdMap {
   clear(): void {
     this.arena = new Uint8Array(1024);
     this.arenaUsed = 0;
-    this.starts = new Float64Array(65);
+    this.starts = new Uint32Array(65);
     this.hashes = new Uint32Array(64);
     this.vals = new Float64Array(64);
     this.flags = new Uint8Array(64);

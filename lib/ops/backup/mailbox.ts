@@ -174,7 +174,8 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
   const baseDetails = async (b: CategoryBase): Promise<BaseDetailsIndex> => {
     let m = baseDetailsCache.get(b.backup.ID);
     if (!m) {
-      m = await BaseDetailsIndex.build(streamDetailsTexts(repo, b.backup.streamStoreID, EXCHANGE_SERVICE));
+      // a big base's details are hundreds of MB of short-lived strings: collected as they go
+      m = await BaseDetailsIndex.build(streamDetailsTexts(repo, b.backup.streamStoreID, EXCHANGE_SERVICE), { pace: gcNow, paceEvery: GC_EVERY_ITEMS });
       indexes.push(m);
       baseDetailsCache.set(b.backup.ID, m);
     }

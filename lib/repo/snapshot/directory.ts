@@ -48,7 +48,8 @@ for (const c of [0x20, 0x09, 0x0a, 0x0d]) WS[c] = 1;
  */
 export async function* iterateDirectory(objects: ObjectManager, objectId: string, opts: { dirsOnly?: boolean } = {}): AsyncGenerator<DirEntry> {
   const r = await objects.open(objectId);
-  yield* iterateDirectoryBytes(r.stream(), objectId, opts);
+  // one chunk read ahead: a big directory's chunks are up to 8 MB decompressed
+  yield* iterateDirectoryBytes(r.stream({ prefetch: 1 }), objectId, opts);
 }
 
 /** The parser of iterateDirectory over any chunk source. */
