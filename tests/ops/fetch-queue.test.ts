@@ -59,4 +59,37 @@ describe("FetchQueue", () => {
     }, () => n >= 5);
     expect(n).toBe(5);
   });
+
+  test("whenBacklogBelow resolves once few enough items wait, and when a batch stops", async () => {
+    const q = new FetchQueue(2);
+    let started = 0;
+    const done = q.submit(Array.from({ length: 20 }, (_, i) => i), async () => {
+      started++;
+      await tick();
+    }, () => false);
+    expect(q.backlog).toBe(18); // two started at once
+    let at = -1;
+    const w = q.whenBacklogBelow(5).then(() => (at = q.backlog));
+    await w;
+    expect(at).toBe(4);
+    expect(started).toBe(16);
+    await done;
+    expect(q.backlog).toBe(0);
+    await q.whenBacklogBelow(1); // resolves at once when idle
+
+    // a stopped batch no longer counts as backlog
+    let stop = false;
+    const s = q.submit(Array.from({ length: 50 }, (_, i) => i), async () => {
+      await tick();
+    }, () => stop);
+    const waiting = q.whenBacklogBelow(10);
+    let resolved = false;
+    void waiting.then(() => (resolved = true));
+    await tick();
+    expect(resolved).toBe(false);
+    stop = true;
+    await waiting;
+    await s;
+    expect(q.backlog).toBe(0);
+  });
 });

@@ -27,6 +27,7 @@ const NONE: Indexed<never> = { length: 0, at: () => undefined };
 export class FetchQueue {
   private readonly batches: Batch<any>[] = [];
   private workers = 0;
+  private readonly waiters: { below: number; resolve: () => void }[] = [];
 
   constructor(private readonly slots: number) {}
 
@@ -45,6 +46,30 @@ export class FetchQueue {
         void this.worker();
       }
     });
+  }
+
+  /** Items submitted and not started yet (of batches not stopped or failed). */
+  get backlog(): number {
+    let n = 0;
+    for (const b of this.batches) if (!this.exhausted(b)) n += b.items.length - b.next;
+    return n;
+  }
+
+  /**
+   * Resolves once fewer than `n` items wait to start: the caller can list the next folder when
+   * the queue runs low instead of holding several huge folders' IDs queued at once.
+   */
+  whenBacklogBelow(n: number): Promise<void> {
+    if (this.backlog < n) return Promise.resolve();
+    return new Promise<void>((resolve) => this.waiters.push({ below: n, resolve }));
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const backlog = this.backlog;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (backlog < this.waiters[i].below) this.waiters.splice(i, 1)[0].resolve();
+    }
   }
 
   private hasWork(): boolean {
@@ -73,6 +98,7 @@ export class FetchQueue {
         if (!b) return;
         const item = b.items.at(b.next++);
         b.running++;
+        this.wake();
         try {
           await b.fn(item);
         } catch (e) {
@@ -85,6 +111,8 @@ export class FetchQueue {
         }
         // batches whose last items just finished (or that were stopped/failed) are settled
         for (const x of [...this.batches]) this.settleIfDone(x);
+        // a stopped or failed batch no longer counts
+        this.wake();
       }
     } finally {
       this.workers--;

@@ -113,6 +113,9 @@ function modMs(v: unknown): number {
  */
 const FOLDER_SPILL_AT = 4096;
 
+/** The next folder is listed once fewer than this many items wait in the mailbox's fetch queue. */
+const LOOKAHEAD_ITEMS = 25_000;
+
 /** Per-entry state in a folder's `added` map: carried over from the base (not fetched). */
 const CACHED = 1;
 
@@ -351,6 +354,9 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       if (postErr !== undefined) throw postErr;
       // bounded lookahead: at most 3 folders' fetches outstanding
       if (fetchesOut.length >= 3) await fetchesOut.shift();
+      // and huge folders are listed only when the queue runs low: their ID maps are not held
+      // three at a time (the backlog still covers the next folder's listing)
+      await fetchQueue.whenBacklogBelow(LOOKAHEAD_ITEMS);
       const cur = exchangeFolderPath(tenant, user, cat, c.idPath);
       let afterFetch: (() => Promise<void>) | undefined;
       const entries = new DirectoryBuilder(FOLDER_SPILL_AT);
