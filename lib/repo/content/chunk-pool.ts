@@ -61,12 +61,17 @@ export interface KeySet {
 
 /** Buffers at least this big are pooled (smaller ones are cheap heap garbage). */
 const MIN_POOLED = 16 << 10;
-/** Bytes of spare buffers kept between jobs. */
-const SPARE_BYTES = 16 << 20;
 const OUT_SLACK = 64;
-/** Size classes: powers of two below 1 MiB, whole MiB above (few distinct sizes to reuse). */
+/**
+ * Size classes: powers of two below 1 MiB; one class for everything from 1 MiB up to the
+ * largest chunk kopia's splitters produce (8 MiB) plus AEAD and header slack, so any spare fits
+ * any chunk job (chunk sizes vary 2–8 MiB: with finer classes most jobs missed the spares and
+ * ~1 GB per GB ingested was allocated fresh and page-faulted in); whole MiB beyond that.
+ */
+export const BIG_CLASS = (8 << 20) + (64 << 10);
 export function roundUp(n: number): number {
-  if (n >= 1 << 20) return Math.ceil(n / (1 << 20)) * (1 << 20);
+  if (n > BIG_CLASS) return Math.ceil(n / (1 << 20)) * (1 << 20);
+  if (n >= 1 << 20) return BIG_CLASS;
   let c = MIN_POOLED;
   while (c < n) c *= 2;
   return c;
@@ -113,7 +118,12 @@ export class ChunkPool {
     private readonly workerSource: string | URL = workerUrl(),
   ) {
     this.maxInFlight = size + 1;
+    this.spareLimit = 2 * this.maxInFlight * BIG_CLASS + (1 << 20);
   }
+
+  /** Bytes of spare buffers kept between jobs: an input and an output per job in flight (with
+   * 16 MB for one worker, most jobs missed and ~0.9 GB per GB ingested was allocated fresh). */
+  private readonly spareLimit: number;
 
   get available(): boolean {
     return !this.disabled && this.size > 0;
@@ -163,14 +173,14 @@ export class ChunkPool {
   private recycle(b: ArrayBuffer | undefined): void {
     if (!b || b.byteLength < MIN_POOLED) return;
     // keep the larger ones when full: a small spare cannot serve a full chunk
-    while (this.spareBytes + b.byteLength > SPARE_BYTES && this.spare.length > 0) {
+    while (this.spareBytes + b.byteLength > this.spareLimit && this.spare.length > 0) {
       let min = 0;
       for (let i = 1; i < this.spare.length; i++) if (this.spare[i].byteLength < this.spare[min].byteLength) min = i;
       if (this.spare[min].byteLength >= b.byteLength) return;
       this.spareBytes -= this.spare[min].byteLength;
       this.spare.splice(min, 1);
     }
-    if (this.spareBytes + b.byteLength > SPARE_BYTES) return;
+    if (this.spareBytes + b.byteLength > this.spareLimit) return;
     this.spare.push(b);
     this.spareBytes += b.byteLength;
   }
