@@ -4,7 +4,7 @@
 import * as zlib from "node:zlib";
 import { CorruptDataError } from "../../errors.ts";
 import { checkZstdFrames } from "./zstd-frames.ts";
-import { NativeZstdCompressor, NativeZstdDecompressor, zstdCompressBound } from "./zstd-native.ts";
+import { NativeZstdCompressor, zstdCompressBound } from "./zstd-native.ts";
 
 export interface Codec {
   compress(data: Uint8Array): Uint8Array;
@@ -18,8 +18,6 @@ export interface Codec {
    */
   compressInto?(data: Uint8Array, out: Uint8Array, off: number): number;
   bound?(n: number): number;
-  /** Decodes into out[0…]; -1 when it cannot (no room, no native path): then use decompress(). */
-  decompressInto?(data: Uint8Array, out: Uint8Array): number;
 }
 
 type ZlibAsync = (buf: Uint8Array, opts: object, cb: (err: Error | null, out: Buffer) => void) => void;
@@ -47,7 +45,6 @@ function guard(kind: string, f: () => Buffer): Uint8Array {
 
 // one native context per level and thread, created on first use (undefined: not available)
 const nativeCompressors = new Map<number, NativeZstdCompressor | undefined>();
-let nativeDecompressor: NativeZstdDecompressor | undefined | null = null;
 
 export function zstdCodec(level: number): Codec {
   const opts = { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } };
@@ -59,12 +56,6 @@ export function zstdCodec(level: number): Codec {
       return c ? c.compressInto(d, out, off) : -1;
     },
     bound: zstdCompressBound,
-    decompressInto: (d, out) => {
-      checkZstdFrames(d);
-      // a context retired after corrupt input is replaced (creating one costs a few µs)
-      if (nativeDecompressor === null || (nativeDecompressor && !nativeDecompressor.usable)) nativeDecompressor = NativeZstdDecompressor.create();
-      return nativeDecompressor ? nativeDecompressor.decompressInto(d, out) : -1;
-    },
     compress: (d) => u8(zlib.zstdCompressSync(d, opts)),
     decompress: (d) => {
       checkZstdFrames(d);

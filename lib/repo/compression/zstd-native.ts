@@ -26,7 +26,6 @@ interface HandleStream {
 }
 
 const ZSTD_E_END = 2;
-const ZSTD_E_CONTINUE = 0;
 
 /** ZSTD_COMPRESSBOUND: the largest frame zstd can produce for n input bytes. */
 export function zstdCompressBound(n: number): number {
@@ -128,89 +127,6 @@ export class NativeZstdCompressor {
   }
 
   private fail(): number {
-    this.broken = true;
-    return -1;
-  }
-}
-
-/** One reusable decompression context (frames are decoded one at a time). */
-export class NativeZstdDecompressor {
-  private broken = false;
-  private readonly probe = new Uint8Array(1);
-  private error: string | undefined;
-
-  private constructor(
-    private readonly h: NativeHandle,
-    private readonly st: Uint32Array,
-  ) {
-    h.onerror = (message) => {
-      this.error = message;
-    };
-  }
-
-  static create(): NativeZstdDecompressor | undefined {
-    try {
-      const g = grab(zlib.createZstdDecompress());
-      if (!g) return undefined;
-      const d = new NativeZstdDecompressor(g.h, g.st);
-      const probe = new TextEncoder().encode("corso zstd probe ".repeat(64));
-      const frame = zlib.zstdCompressSync(probe);
-      const out = new Uint8Array(probe.length + 64);
-      for (let i = 0; i < 2; i++) {
-        const n = d.decompressInto(frame, out);
-        if (n !== probe.length || Buffer.compare(out.subarray(0, n), probe) !== 0) return undefined;
-      }
-      return d;
-    } catch {
-      return undefined;
-    }
-  }
-
-  get usable(): boolean {
-    return !this.broken;
-  }
-
-  /**
-   * Decodes `input` (whole frames) into out[0…]; returns the decoded length, or -1 when it did
-   * not fit, the data is corrupt or the handle failed — the caller then uses the public API,
-   * which also produces the typed corruption error. Like libzstd itself it does not notice a
-   * frame cut short: callers run checkZstdFrames() first.
-   */
-  decompressInto(input: Uint8Array, out: Uint8Array): number {
-    if (this.broken) return -1;
-    const { h, st } = this;
-    let inOff = 0;
-    let inLen = input.length;
-    let pos = 0;
-    try {
-      for (;;) {
-        const room = out.length - pos;
-        if (room <= 0) return this.reset();
-        this.error = undefined;
-        h.writeSync(ZSTD_E_CONTINUE, input, inOff, inLen, out, pos, room);
-        if (this.error !== undefined) return this.reset();
-        const availOut = st[0];
-        const availIn = st[1];
-        pos += room - availOut;
-        inOff += inLen - availIn;
-        inLen = availIn;
-        if (availOut > 0 && inLen === 0) return pos;
-        if (availOut > 0 && room - availOut === 0 && inLen > 0) return this.reset(); // no progress
-        if (availOut === 0 && inLen === 0) {
-          // exactly full: done only if the decoder has nothing more to give
-          this.error = undefined;
-          h.writeSync(ZSTD_E_CONTINUE, input, inOff, 0, this.probe, 0, 1);
-          if (this.error !== undefined || st[0] !== 1) return this.reset();
-          return pos;
-        }
-      }
-    } catch {
-      return this.reset();
-    }
-  }
-
-  /** Corrupt input or no room: a libzstd context in error state does not recover; retire it. */
-  private reset(): number {
     this.broken = true;
     return -1;
   }
