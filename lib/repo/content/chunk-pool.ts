@@ -7,6 +7,7 @@
 // missing from a compiled binary) or one crashes, prepare() rejects with WorkerUnavailable and
 // the caller does the work in its own thread; the pool then stays disabled.
 import { availableParallelism } from "node:os";
+import { BufferPool } from "./buffer-pool.ts";
 
 export interface KeysMessage {
   t: "keys";
@@ -59,23 +60,7 @@ export interface KeySet {
   masterKey: Uint8Array;
 }
 
-/** Buffers at least this big are pooled (smaller ones are cheap heap garbage). */
-const MIN_POOLED = 16 << 10;
 const OUT_SLACK = 64;
-/**
- * Size classes: powers of two below 1 MiB; one class for everything from 1 MiB up to the
- * largest chunk kopia's splitters produce (8 MiB) plus AEAD and header slack, so any spare fits
- * any chunk job (chunk sizes vary 2–8 MiB: with finer classes most jobs missed the spares and
- * ~1 GB per GB ingested was allocated fresh and page-faulted in); whole MiB beyond that.
- */
-export const BIG_CLASS = (8 << 20) + (64 << 10);
-export function roundUp(n: number): number {
-  if (n > BIG_CLASS) return Math.ceil(n / (1 << 20)) * (1 << 20);
-  if (n >= 1 << 20) return BIG_CLASS;
-  let c = MIN_POOLED;
-  while (c < n) c *= 2;
-  return c;
-}
 
 function workerCount(): number {
   const env = process.env.CORSO_CHUNK_WORKERS;
@@ -118,12 +103,10 @@ export class ChunkPool {
     private readonly workerSource: string | URL = workerUrl(),
   ) {
     this.maxInFlight = size + 1;
-    this.spareLimit = 2 * this.maxInFlight * BIG_CLASS + (1 << 20);
+    // an input and an output spare per job in flight (with a 16 MB cap for one worker most jobs
+    // missed, and ~0.9 GB per GB ingested was allocated fresh and faulted in)
+    this.buffers = new BufferPool(2 * this.maxInFlight);
   }
-
-  /** Bytes of spare buffers kept between jobs: an input and an output per job in flight (with
-   * 16 MB for one worker, most jobs missed and ~0.9 GB per GB ingested was allocated fresh). */
-  private readonly spareLimit: number;
 
   get available(): boolean {
     return !this.disabled && this.size > 0;
@@ -144,53 +127,11 @@ export class ChunkPool {
     return false;
   }
 
-  // Big buffers (inputs and outputs) cycle main → worker → main and are reused: fresh multi-MB
-  // buffers per chunk cost page faults on the JS thread and pile up as garbage the collector is
-  // slow to notice. Sizes are rounded to 1 MiB and picked best-fit; the pool keeps a few.
-  private readonly spare: ArrayBuffer[] = [];
-
-  private takeBuffer(n: number): ArrayBuffer | undefined {
-    let best = -1;
-    for (let i = 0; i < this.spare.length; i++) {
-      const l = this.spare[i].byteLength;
-      // not wildly bigger: a small job must not hold the buffer a full chunk needs
-      if (l >= n && l <= 4 * roundUp(n) && (best < 0 || l < this.spare[best].byteLength)) best = i;
-    }
-    return best >= 0 ? this.spare.splice(best, 1)[0] : undefined;
-  }
-
-  private spareBytes = 0;
-
-  private takeInput(n: number): ArrayBuffer {
-    const b = this.takeBuffer(n);
-    if (b) {
-      this.spareBytes -= b.byteLength;
-      return b;
-    }
-    return new ArrayBuffer(roundUp(n));
-  }
+  // Inputs and outputs cycle main → worker → main and are reused (see buffer-pool.ts).
+  private readonly buffers: BufferPool;
 
   private recycle(b: ArrayBuffer | undefined): void {
-    if (!b || b.byteLength < MIN_POOLED) return;
-    // keep the larger ones when full: a small spare cannot serve a full chunk
-    while (this.spareBytes + b.byteLength > this.spareLimit && this.spare.length > 0) {
-      let min = 0;
-      for (let i = 1; i < this.spare.length; i++) if (this.spare[i].byteLength < this.spare[min].byteLength) min = i;
-      if (this.spare[min].byteLength >= b.byteLength) return;
-      this.spareBytes -= this.spare[min].byteLength;
-      this.spare.splice(min, 1);
-    }
-    if (this.spareBytes + b.byteLength > this.spareLimit) return;
-    this.spare.push(b);
-    this.spareBytes += b.byteLength;
-  }
-
-  private recycleOutput(b: ArrayBuffer | undefined): void {
-    this.recycle(b);
-  }
-
-  private recycleInput(b: ArrayBuffer | undefined): void {
-    this.recycle(b);
+    this.buffers.give(b);
   }
 
   /** Registers a key set with every (current and future) worker; returns its handle. */
@@ -230,9 +171,9 @@ export class ChunkPool {
           if (!p) return;
           slot.pending.delete(r.id);
           if (--slot.busy === 0) refWorker(w, false);
-          this.recycleInput(r.input);
+          this.recycle(r.input);
           if (r.error !== undefined) {
-            this.recycleOutput(r.out);
+            this.recycle(r.out);
             p.reject(new Error(r.error));
             return;
           }
@@ -243,7 +184,7 @@ export class ChunkPool {
             packed: new Uint8Array(buf, 0, r.packedLen),
             compressionHeaderId: r.headerId,
             release: () => {
-              if (!released) this.recycleOutput(buf);
+              if (!released) this.recycle(buf);
               released = true;
             },
           });
@@ -273,14 +214,13 @@ export class ChunkPool {
     this.inFlight++;
     try {
       // the caller keeps (and may recycle) its buffer: copy into one of ours
-      const input = this.takeInput(data.length);
+      const input = this.buffers.takeOrAllocate(data.length);
       new Uint8Array(input, 0, data.length).set(data);
       let slot = this.slots[0];
       for (const s of this.slots) if (s.busy < slot.busy) slot = s;
       const id = this.nextJob++;
       // output ≤ input + AEAD overhead (compression is kept only when it shrinks the data)
-      const out = this.takeBuffer(data.length + OUT_SLACK);
-      if (out) this.spareBytes -= out.byteLength;
+      const out = this.buffers.take(data.length + OUT_SLACK);
       const job: ChunkJob = { t: "job", id, keys, data: input, len: data.length, compression, out };
       return await new Promise<PreparedContent>((resolve, reject) => {
         slot.pending.set(id, { resolve, reject });

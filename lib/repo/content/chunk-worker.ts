@@ -9,7 +9,8 @@ import { randomBytes } from "../../crypto/random.ts";
 import { createHashFunc } from "../../crypto/hash.ts";
 import type { Encryptor, HashFunc } from "../../crypto/types.ts";
 import { compressTransient, compressorHeaderId } from "../compression/index.ts";
-import { roundUp, type ChunkJob, type ChunkReply, type KeysMessage } from "./chunk-pool.ts";
+import { sizeClass } from "./buffer-pool.ts";
+import type { ChunkJob, ChunkReply, KeysMessage } from "./chunk-pool.ts";
 
 declare const self: {
   onmessage: ((ev: MessageEvent) => void) | null;
@@ -51,7 +52,7 @@ function sealAesInto(kds: Buffer, iv: Uint8Array, payload: Uint8Array, spare: Ar
   const c = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG });
   c.setAAD(iv);
   const len = NONCE + payload.length + TAG;
-  const out = spare && spare.byteLength >= len ? spare : new ArrayBuffer(roundUp(len));
+  const out = spare && spare.byteLength >= len ? spare : new ArrayBuffer(sizeClass(len));
   const u = new Uint8Array(out, 0, len);
   u.set(nonce, 0);
   let off = NONCE;
@@ -91,7 +92,7 @@ async function handle(job: ChunkJob): Promise<void> {
       // other algorithms: their encryptor, then into a recycled buffer
       const packed = enc.encrypt(payload, iv);
       packedLen = packed.length;
-      out = job.out && job.out.byteLength >= packedLen ? job.out : new ArrayBuffer(roundUp(packedLen));
+      out = job.out && job.out.byteLength >= packedLen ? job.out : new ArrayBuffer(sizeClass(packedLen));
       new Uint8Array(out, 0, packedLen).set(packed);
     }
     const reply: ChunkReply = { id: job.id, hash: h, packed: out, packedLen, headerId, input: job.data };
