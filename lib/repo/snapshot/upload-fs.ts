@@ -14,6 +14,7 @@ import type { ObjectManager } from "../object/object-manager.ts";
 import { permissionsFromUnixMode, type DirEntry, type FailedEntry } from "./dir-entry.ts";
 import { readDirectory, writeDirectory } from "./directory.ts";
 import { emptyStats, saveSnapshot, type SnapshotManifest, type SnapshotStats, type SourceInfo } from "./manifest.ts";
+import { chunkPool } from "../content/chunk-pool.ts";
 
 export interface SnapshotRepo {
   objects: ObjectManager;
@@ -31,6 +32,8 @@ export interface SnapshotDirectoryOptions {
   tags?: Record<string, string>;
   /** Files uploaded concurrently within a directory (default 2). */
   parallelFiles?: number;
+  /** Large (≥ 8 MiB) files uploaded concurrently (default: one per chunk worker, at least 1). */
+  parallelLargeFiles?: number;
   /** Read block size (default 1 MiB). */
   readBlockSize?: number;
   /** Save the manifest (default true; flush is the caller's job). */
@@ -246,8 +249,9 @@ class FsUploader {
         ignored++;
       }
     }
-    // Small files overlap their open/read latency; large ones (whole chunks in flight) go one at
-    // a time so peak memory stays a few chunks.
+    // Small files overlap their open/read latency; large ones (whole chunks in flight) go one
+    // per chunk worker (one on 2 cores), so peak memory stays a few chunks per worker while
+    // every worker has a chunk to work on.
     const LARGE = 8 << 20;
     const upload = async ({ name: n, st: cst }: { name: string; st: Stat }) => {
       const childRel = rel === "." ? n : `${rel}/${n}`;
@@ -262,7 +266,7 @@ class FsUploader {
       }
     };
     await pool(files.filter((x) => Number(x.st.size) < LARGE), this.opts.parallelFiles ?? 2, upload);
-    await pool(files.filter((x) => Number(x.st.size) >= LARGE), 1, upload);
+    await pool(files.filter((x) => Number(x.st.size) >= LARGE), this.opts.parallelLargeFiles ?? Math.max(1, chunkPool().size), upload);
     for (const { name: n, st: cst } of dirs) {
       const p = prev.get(n);
       const childRel = rel === "." ? n : `${rel}/${n}`;
