@@ -102,10 +102,17 @@ export class ChunkPool {
     readonly size: number,
     private readonly workerSource: string | URL = workerUrl(),
   ) {
-    this.maxInFlight = size + 1;
+    // two queued per worker beyond the one it works on: the JS thread may take a job itself
+    // while the pool is saturated (content-manager) and the workers still have work meanwhile
+    this.maxInFlight = size + 2;
     // an input and an output spare per job in flight (with a 16 MB cap for one worker most jobs
     // missed, and ~0.9 GB per GB ingested was allocated fresh and faulted in)
     this.buffers = new BufferPool(2 * this.maxInFlight);
+  }
+
+  /** Every job slot is taken: a new job would wait for one. */
+  get saturated(): boolean {
+    return this.inFlight >= this.maxInFlight;
   }
 
   get available(): boolean {

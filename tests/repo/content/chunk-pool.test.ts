@@ -56,6 +56,19 @@ describe("chunk pool", () => {
     expect(inputs[1].length).toBe(200_000);
   });
 
+  test("saturated once every slot is taken (writers then work in-thread), free again after", async () => {
+    const pool = new ChunkPool(1);
+    pools.push(pool);
+    const k = pool.register(keys);
+    expect(pool.maxInFlight).toBe(3);
+    expect(pool.saturated).toBe(false);
+    const jobs = [0, 1, 2].map(() => pool.prepare(k, textBytes(2 << 20), "zstd-fastest"));
+    expect(pool.saturated).toBe(true);
+    const done = await Promise.all(jobs);
+    expect(pool.saturated).toBe(false);
+    for (const d of done) d.release();
+  });
+
   test("a job error (unknown compressor) rejects that job only", async () => {
     const pool = new ChunkPool(1);
     pools.push(pool);
