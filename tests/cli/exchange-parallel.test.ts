@@ -129,3 +129,28 @@ test("'*' narrowed to one mailbox (a shard of one): the extra connections opened
   const v = await e.ok(["repo", "verify"]);
   expect(v.stderr).toContain("0 problems found");
 });
+
+test("'*' with more mailboxes and --parallel-mailboxes than connections opened ahead (10 and 10): the rest are opened, all complete", async () => {
+  const big = await startExchangeEnv("exch-par10", { seed: 32, users: 10, messages: 2, events: 0, contacts: 0, folders: 1, files: 0 });
+  try {
+    const users = big.sim.tenant.users().filter((u) => u.mailbox);
+    expect(users.length).toBe(10);
+    const r = await big.ok(["backup", "create", "exchange", "--mailbox", "*", "--data", "email", "--parallel-mailboxes", "10"]);
+    expect(completedIds(r).length).toBe(10);
+    // every mailbox's requests overlapped: all ten had started before the first one finished
+    const log = big.sim.requestLog().filter((q) => q.mailbox);
+    const first = new Map<string, number>();
+    const last = new Map<string, number>();
+    for (const q of log) {
+      const t = Date.parse(q.time);
+      if (!first.has(q.mailbox!)) first.set(q.mailbox!, t);
+      last.set(q.mailbox!, t);
+    }
+    expect(first.size).toBe(10);
+    expect(Math.max(...first.values())).toBeLessThan(Math.min(...last.values()));
+    const v = await big.ok(["repo", "verify"]);
+    expect(v.stderr).toContain("0 problems found");
+  } finally {
+    await big.cleanup();
+  }
+});

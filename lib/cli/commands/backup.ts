@@ -162,16 +162,26 @@ type Connected = Awaited<ReturnType<typeof connectConfigured>>;
  * the rest.
  */
 class Siblings {
-  private readonly opening: Promise<PromiseSettledResult<Sibling>[]>;
+  private readonly attempts: Promise<PromiseSettledResult<Sibling>>[] = [];
   private readonly closing = new Map<Sibling, Promise<void>>();
   private released: Promise<void> | undefined;
 
-  constructor(c: Connected, count: number) {
-    this.opening = Promise.allSettled(Array.from({ length: count }, () => openSibling(c)));
+  constructor(
+    private readonly c: Connected,
+    count: number,
+  ) {
+    this.grow(count);
+  }
+
+  /** Starts opening connections until `n` have been started. */
+  private grow(n: number): void {
+    while (this.attempts.length < n) {
+      this.attempts.push(openSibling(this.c).then((value) => ({ status: "fulfilled", value }), (reason) => ({ status: "rejected", reason })));
+    }
   }
 
   private async opened(): Promise<{ ok: Sibling[]; failed?: PromiseRejectedResult }> {
-    const settled = await this.opening;
+    const settled = await Promise.all(this.attempts);
     return {
       ok: settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : [])),
       failed: settled.find((r): r is PromiseRejectedResult => r.status === "rejected"),
@@ -181,6 +191,7 @@ class Siblings {
   /** n open connections; the others are closed in the background. Throws the first opening
    * error if fewer than n opened. */
   async take(ctx: CommandContext, n: number): Promise<Sibling[]> {
+    this.grow(n);
     const { ok, failed } = await this.opened();
     if (ok.length < n) throw failed!.reason;
     for (const x of ok.slice(n)) this.closeOne(ctx, x);
@@ -210,6 +221,9 @@ class Siblings {
     return p;
   }
 }
+
+/** Extra connections opened ahead for `--mailbox '*'` before the number of mailboxes is known. */
+const SPECULATIVE_SIBLINGS = DEFAULT_PARALLEL_MAILBOXES - 1;
 
 /** Runs fn over the mailboxes with up to `parallel` workers, each on its own repository
  * connection (the first uses `c`, the others come from `siblings`); results keep the mailboxes'
@@ -288,8 +302,9 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
   const completed: string[] = [];
   const failures: string[] = [];
   let total = 0;
-  // The extra connections open now, while Graph is still resolving the mailboxes.
-  const siblingCount = concurrent ? Math.min(input.parallel, named ? input.mailboxes.length : input.parallel) - 1 : 0;
+  // The extra connections open now, while Graph is still resolving the mailboxes. For '*' the
+  // count is a guess (at most SPECULATIVE_SIBLINGS; more are opened once the listing says so).
+  const siblingCount = concurrent ? Math.min(input.parallel, named ? input.mailboxes.length : SPECULATIVE_SIBLINGS + 1) - 1 : 0;
   const siblings = new Siblings(c, siblingCount);
   try {
     const { creds, graph } = await graphReady!;
