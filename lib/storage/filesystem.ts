@@ -221,6 +221,25 @@ class FilesystemStorage implements BlobStorage {
     }
   }
 
+  async getBlobInto(id: string, offset: number, out: Uint8Array): Promise<void> {
+    const { file } = this.pathOf(id);
+    if (!isPack(id)) {
+      out.set(await this.getBlob(id, offset, out.length));
+      return;
+    }
+    let r: { n: number; size: number };
+    try {
+      r = await this.openPacks.readInto(id, file, offset, out);
+    } catch (e) {
+      if (code(e) === "ENOENT" || code(e) === "ENOTDIR") throw new BlobNotFoundError(id, { cause: e });
+      throw new StorageError(`cannot read blob ${id} (${file}): ${describe(e)}`, { cause: e });
+    }
+    if (offset < 0 || offset > r.size || offset + out.length > r.size) {
+      throw new StorageError(`invalid range for blob ${id}: offset ${offset} length ${out.length} exceeds blob size ${r.size}`);
+    }
+    if (r.n !== out.length) throw new StorageError(`blob ${id} was truncated while reading (${file})`);
+  }
+
   private async getPackRange(id: string, file: string, offset: number, length: number): Promise<Uint8Array> {
     let r: { data: Uint8Array; size: number };
     try {

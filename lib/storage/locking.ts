@@ -21,6 +21,10 @@ export function withRetention(st: BlobStorage, mode: RetentionMode, periodMs: nu
     listBlobs: (prefix) => st.listBlobs(prefix),
     close: () => st.close(),
   };
+  if (st.getBlobInto) {
+    const into = st.getBlobInto.bind(st);
+    wrapped.getBlobInto = (id, offset, out) => into(id, offset, out);
+  }
   if (st.extendRetention) {
     const ext = st.extendRetention.bind(st);
     wrapped.extendRetention = (id, m, p) => ext(id, m, p);

@@ -31,13 +31,19 @@ export class OpenFileCache {
     const e = this.acquire(key, path);
     try {
       const buf = new Uint8Array(Math.max(0, Math.min(length, e.size - offset)));
-      let done = 0;
-      while (done < buf.length) {
-        const n = buf.length - done <= SYNC_READ_MAX ? readSync(e.fd, buf, done, buf.length - done, offset + done) : await readAsync(e.fd, buf, done, buf.length - done, offset + done);
-        if (n === 0) break;
-        done += n;
-      }
+      const done = await fill(e.fd, buf, offset);
       return { data: done === buf.length ? buf : buf.subarray(0, done), size: e.size };
+    } finally {
+      this.release(e);
+    }
+  }
+
+  /** Like read() into `out` (as much of it as the file has from `offset`); returns bytes read and size. */
+  async readInto(key: string, path: string, offset: number, out: Uint8Array): Promise<{ n: number; size: number }> {
+    const e = this.acquire(key, path);
+    try {
+      const want = Math.max(0, Math.min(out.length, e.size - offset));
+      return { n: await fill(e.fd, out.subarray(0, want), offset), size: e.size };
     } finally {
       this.release(e);
     }
@@ -96,6 +102,17 @@ export class OpenFileCache {
       // already closed
     }
   }
+}
+
+async function fill(fd: number, buf: Uint8Array, offset: number): Promise<number> {
+  let done = 0;
+  while (done < buf.length) {
+    const left = buf.length - done;
+    const n = left <= SYNC_READ_MAX ? readSync(fd, buf, done, left, offset + done) : await readAsync(fd, buf, done, left, offset + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
 }
 
 function readAsync(fd: number, buf: Uint8Array, off: number, len: number, pos: number): Promise<number> {

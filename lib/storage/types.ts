@@ -30,6 +30,13 @@ export interface BlobStorage {
    */
   getBlob(id: string, offset?: number, length?: number): Promise<Uint8Array>;
 
+  /**
+   * Optional: reads exactly `out.length` bytes of a blob from `offset` into `out` (a caller's
+   * recycled buffer, so a restore does not fault in a fresh buffer per content). Same errors as
+   * getBlob for a range; a blob shorter than the range is an error.
+   */
+  getBlobInto?(id: string, offset: number, out: Uint8Array): Promise<void>;
+
   /** Metadata of one blob; throws BlobNotFoundError when missing. */
   getMetadata(id: string): Promise<BlobMetadata>;
 

@@ -18,6 +18,7 @@ import { compactIndexBlobs, loadIndexBlob } from "./index-blobs.ts";
 import { MergedIndex, type NamedIndex } from "./merged-index.ts";
 import { buildIndexV2, openIndexV2 } from "./index-v2.ts";
 import { PackBuilder } from "./pack.ts";
+import { BufferPool } from "./buffer-pool.ts";
 import { chunkPool, type PreparedContent } from "./chunk-pool.ts";
 import { generateSessionId, writeSessionMarker } from "./session.ts";
 
@@ -32,6 +33,8 @@ const MAX_CONTENT_LENGTH = 2 ** 28 - 64;
 /** Smaller contents are prepared in-thread: a worker round trip costs more than it saves. */
 const WORKER_MIN_BYTES = 16 << 10;
 const ASYNC_DECOMPRESS_BYTES = 256 << 10;
+/** Pack ranges at least this big are read into recycled buffers (when the storage can). */
+const POOLED_READ_BYTES = 64 << 10;
 const IN_THREAD_GC_BYTES = 16 << 20;
 
 /** A content ID that no index knows about. */
@@ -83,6 +86,8 @@ export class ContentManagerImpl implements ContentManager {
   /** Key-set handle in the chunk pool; null when the pool must not be used for this manager. */
   private poolKeys: number | null | undefined;
   private poolVerified = false;
+  /** Recycled buffers for pack ranges being decrypted (a few chunks read ahead at once). */
+  private readonly readBuffers = new BufferPool(6);
   private inThreadBytes = 0;
 
   constructor(
@@ -199,12 +204,20 @@ export class ContentManagerImpl implements ContentManager {
     const where = `content ${info.contentId} (pack ${info.packBlobId}, offset ${info.packOffset}, length ${info.packedLength})`;
     if (info.encryptionKeyId !== 0) throw new CorruptDataError(`${where}: unsupported encryption key ID ${info.encryptionKeyId}`);
     let payload: Uint8Array;
+    // large data-pack ranges are read into a recycled buffer (it is dead once decrypted), so a
+    // restore does not fault in a fresh multi-MB buffer per chunk
+    let recycled: ArrayBuffer | undefined;
     if (pack && pack.packBlobId === info.packBlobId) {
       payload = sealed ? sealed.subarray(info.packOffset, info.packOffset + info.packedLength) : pack.readRange(info.packOffset, info.packedLength);
     } else {
       try {
-        payload = await this.readPackRange(info.packBlobId, info.packOffset, info.packedLength);
+        if (this.st.getBlobInto && info.packedLength >= POOLED_READ_BYTES && !info.packBlobId.startsWith(PACK_PREFIX_SPECIAL)) {
+          recycled = this.readBuffers.takeOrAllocate(info.packedLength);
+          payload = new Uint8Array(recycled, 0, info.packedLength);
+          await this.st.getBlobInto(info.packBlobId, info.packOffset, payload);
+        } else payload = await this.readPackRange(info.packBlobId, info.packOffset, info.packedLength);
       } catch (e) {
+        this.readBuffers.give(recycled);
         if (e instanceof BlobNotFoundError) throw new CorruptDataError(`${where}: pack blob ${info.packBlobId} not found`, { cause: e });
         throw e;
       }
@@ -213,11 +226,14 @@ export class ContentManagerImpl implements ContentManager {
     const hash = contentIdToKey(info.contentId);
     if (!hash) throw new CorruptDataError(`invalid content ID ${info.contentId}`);
     const iv = hash.subarray(hash.length - 16);
-    let plain: Uint8Array;
+    let plain: Uint8Array | undefined;
     try {
       plain = this.crypter.encryptor.decrypt(payload, iv);
     } catch (e) {
       throw new CorruptDataError(`${where}: decryption failed (data corrupt)`, { cause: e });
+    } finally {
+      // never recycle a buffer the plaintext could be a view of
+      if (recycled && plain?.buffer !== recycled) this.readBuffers.give(recycled);
     }
     if (info.compressionHeaderId === 0) return plain;
     try {

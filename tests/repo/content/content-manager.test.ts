@@ -297,4 +297,52 @@ describe("content repository on the filesystem", () => {
     expect(r3.config.epochParameters.MinEpochDuration).toBe(8 * 3600e9);
     await st.close();
   });
+
+  test("large contents read through recycled buffers: concurrent reads exact, a corrupt one fails alone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "corso-cr-"));
+    dirs.push(dir);
+    const st = await openFilesystemStorage({ path: join(dir, "repo"), create: true });
+    expect(typeof st.getBlobInto).toBe("function");
+    await createContentRepository(st, "pw");
+    const w = await openContentRepository(st, "pw");
+    // 60 KB … 3.5 MB; even ones compressible (stored zstd), odd ones random (stored raw)
+    const datas = Array.from({ length: 24 }, (_, i) => {
+      const n = 60_000 + i * 150_000;
+      if (i % 2) return randomBytes(n);
+      const t = new TextEncoder().encode(`line ${i} of a compressible content `.repeat(Math.ceil(n / 30)));
+      return t.subarray(0, n);
+    });
+    const ids: string[] = [];
+    for (const d of datas) ids.push(await w.contents.writeContent(d, { prefix: "", compression: "zstd-fastest" }));
+    await w.close();
+    const r = await openContentRepository(st, "pw");
+    const infos = await Promise.all(ids.map((id) => r.contents.getContentInfo(id)));
+    expect(infos.filter((x) => x!.compressionHeaderId !== 0).length).toBe(12);
+    for (let round = 0; round < 3; round++) {
+      const got = await Promise.all(ids.map((id) => r.contents.getContent(id)));
+      for (let i = 0; i < ids.length; i++) expect(Buffer.compare(got[i], datas[i])).toBe(0);
+    }
+    // flip one byte inside the biggest content's ciphertext on disk
+    const info = (await r.contents.getContentInfo(ids[23]))!;
+    const file = (st as unknown as { pathOf(i: string): { file: string } }).pathOf(info.packBlobId).file;
+    const { openSync, readSync, writeSync, closeSync } = await import("node:fs");
+    const fd = openSync(file, "r+");
+    const b = new Uint8Array(1);
+    readSync(fd, b, 0, 1, info.packOffset + 1000);
+    b[0] ^= 0xff;
+    writeSync(fd, b, 0, 1, info.packOffset + 1000);
+    closeSync(fd);
+    const r2 = await openContentRepository(st, "pw");
+    const results = await Promise.allSettled(ids.map((id) => r2.contents.getContent(id)));
+    for (let i = 0; i < ids.length; i++) {
+      if (i === 23) {
+        expect(results[i].status).toBe("rejected");
+        expect((results[i] as PromiseRejectedResult).reason).toBeInstanceOf(CorruptDataError);
+      } else {
+        expect(results[i].status).toBe("fulfilled");
+        expect(Buffer.compare((results[i] as PromiseFulfilledResult<Uint8Array>).value, datas[i])).toBe(0);
+      }
+    }
+    await st.close();
+  });
 });
