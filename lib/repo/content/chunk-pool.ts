@@ -61,6 +61,8 @@ export interface KeySet {
 }
 
 const OUT_SLACK = 64;
+/** Jobs this big use chunk-sized (BIG_CLASS) buffers. */
+const BIG_JOB = 1 << 20;
 
 function workerCount(): number {
   const env = process.env.CORSO_CHUNK_WORKERS;
@@ -105,14 +107,21 @@ export class ChunkPool {
     // two queued per worker beyond the one it works on: the JS thread may take a job itself
     // while the pool is saturated (content-manager) and the workers still have work meanwhile
     this.maxInFlight = size + 2;
-    // an input and an output spare per job in flight (with a 16 MB cap for one worker most jobs
-    // missed, and ~0.9 GB per GB ingested was allocated fresh and faulted in)
-    this.buffers = new BufferPool(2 * this.maxInFlight);
+    // chunk-sized jobs (each holds an ~8 MiB input and output buffer) are fewer: one queued
+    // per worker, so the pool's buffers stay ~32 MB for one worker (with every job chunk-sized,
+    // writing a big mailbox's details held ~45 MB more at the end of the run)
+    this.maxBigInFlight = size + 1;
+    // an input and an output spare per chunk-sized job in flight (with a 16 MB cap for one
+    // worker most jobs missed, and ~0.9 GB per GB ingested was allocated fresh and faulted in)
+    this.buffers = new BufferPool(2 * this.maxBigInFlight);
   }
 
-  /** Every job slot is taken: a new job would wait for one. */
-  get saturated(): boolean {
-    return this.inFlight >= this.maxInFlight;
+  private readonly maxBigInFlight: number;
+  private bigInFlight = 0;
+
+  /** A job of `n` bytes would have to wait for a slot (the caller may do it in-thread instead). */
+  saturatedFor(n: number): boolean {
+    return this.inFlight >= this.maxInFlight || (n >= BIG_JOB && this.bigInFlight >= this.maxBigInFlight);
   }
 
   get available(): boolean {
@@ -212,13 +221,15 @@ export class ChunkPool {
    */
   async prepare(keys: number, data: Uint8Array, compression: string): Promise<PreparedContent> {
     if (!this.available) throw new WorkerUnavailable("chunk workers disabled");
-    while (this.inFlight >= this.maxInFlight) {
+    const big = data.length >= BIG_JOB;
+    while (this.saturatedFor(data.length)) {
       await new Promise<void>((r) => this.waiters.push(r));
       if (!this.available) throw new WorkerUnavailable("chunk workers disabled");
     }
     this.start();
     if (!this.available) throw new WorkerUnavailable("chunk workers disabled");
     this.inFlight++;
+    if (big) this.bigInFlight++;
     try {
       // the caller keeps (and may recycle) its buffer: copy into one of ours
       const input = this.buffers.takeOrAllocate(data.length);
@@ -236,7 +247,9 @@ export class ChunkPool {
       });
     } finally {
       this.inFlight--;
-      this.waiters.shift()?.();
+      if (big) this.bigInFlight--;
+      // waiters re-check their own limit (a small and a chunk-sized job wait for different things)
+      for (const w of this.waiters.splice(0)) w();
     }
   }
 }

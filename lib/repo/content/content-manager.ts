@@ -392,7 +392,7 @@ export class ContentManagerImpl implements ContentManager {
     if (!pool.available || !pool.warm(data.length)) return undefined;
     // every slot taken: rather than wait for one, the JS thread does this content itself (it is
     // otherwise idle while the worker catches up; ~10 % less wall time on 2 cores)
-    if (pool.saturated) return undefined;
+    if (pool.saturatedFor(data.length)) return undefined;
     if (this.poolKeys === undefined) {
       const c = this.config;
       // the worker rebuilds the crypter from the config: only when they are the same algorithms

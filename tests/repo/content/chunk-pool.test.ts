@@ -61,12 +61,31 @@ describe("chunk pool", () => {
     pools.push(pool);
     const k = pool.register(keys);
     expect(pool.maxInFlight).toBe(3);
-    expect(pool.saturated).toBe(false);
-    const jobs = [0, 1, 2].map(() => pool.prepare(k, textBytes(2 << 20), "zstd-fastest"));
-    expect(pool.saturated).toBe(true);
-    const done = await Promise.all(jobs);
-    expect(pool.saturated).toBe(false);
+    expect(pool.saturatedFor(2 << 20)).toBe(false);
+    // chunk-sized jobs: at most two at once (one per worker plus one queued)
+    const big = [0, 1].map(() => pool.prepare(k, textBytes(2 << 20), "zstd-fastest"));
+    expect(pool.saturatedFor(2 << 20)).toBe(true);
+    expect(pool.saturatedFor(100_000)).toBe(false); // a small job still has a slot
+    const small = pool.prepare(k, textBytes(100_000), "zstd-fastest");
+    expect(pool.saturatedFor(100_000)).toBe(true);
+    const done = [...(await Promise.all(big)), await small];
+    expect(pool.saturatedFor(2 << 20)).toBe(false);
+    expect(pool.saturatedFor(100_000)).toBe(false);
     for (const d of done) d.release();
+  });
+
+  test("waiting jobs of both kinds all complete (no lost wake-ups)", async () => {
+    const pool = new ChunkPool(1);
+    pools.push(pool);
+    const k = pool.register(keys);
+    const jobs = [0, 1, 2, 3].map(() => pool.prepare(k, textBytes(2 << 20), "zstd-fastest")); // two wait
+    const small = [0, 1, 2].map(() => pool.prepare(k, textBytes(50_000), "zstd-fastest"));
+    const all = await Promise.all([...jobs, ...small]);
+    expect(all.length).toBe(7);
+    for (const d of all) {
+      expect(d.packed.length).toBeGreaterThan(0);
+      d.release();
+    }
   });
 
   test("a job error (unknown compressor) rejects that job only", async () => {
