@@ -62,7 +62,7 @@ export interface KeySet {
 
 const OUT_SLACK = 64;
 /** Jobs this big use chunk-sized (BIG_CLASS) buffers. */
-const BIG_JOB = 1 << 20;
+export const BIG_JOB_BYTES = 1 << 20;
 
 function workerCount(): number {
   const env = process.env.CORSO_CHUNK_WORKERS;
@@ -121,7 +121,7 @@ export class ChunkPool {
 
   /** A job of `n` bytes would have to wait for a slot (the caller may do it in-thread instead). */
   saturatedFor(n: number): boolean {
-    return this.inFlight >= this.maxInFlight || (n >= BIG_JOB && this.bigInFlight >= this.maxBigInFlight);
+    return this.inFlight >= this.maxInFlight || (n >= BIG_JOB_BYTES && this.bigInFlight >= this.maxBigInFlight);
   }
 
   get available(): boolean {
@@ -221,7 +221,7 @@ export class ChunkPool {
    */
   async prepare(keys: number, data: Uint8Array, compression: string): Promise<PreparedContent> {
     if (!this.available) throw new WorkerUnavailable("chunk workers disabled");
-    const big = data.length >= BIG_JOB;
+    const big = data.length >= BIG_JOB_BYTES;
     while (this.saturatedFor(data.length)) {
       await new Promise<void>((r) => this.waiters.push(r));
       if (!this.available) throw new WorkerUnavailable("chunk workers disabled");
