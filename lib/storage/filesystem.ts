@@ -223,10 +223,17 @@ class FilesystemStorage implements BlobStorage {
 
   async getBlobInto(id: string, offset: number, out: Uint8Array): Promise<void> {
     const { file } = this.pathOf(id);
-    if (!isPack(id)) {
-      out.set(await this.getBlob(id, offset, out.length));
-      return;
-    }
+    if (isPack(id)) return this.readPackInto(id, file, offset, out);
+    out.set(await this.getBlob(id, offset, out.length));
+  }
+
+  private async getPackRange(id: string, file: string, offset: number, length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    await this.readPackInto(id, file, offset, out);
+    return out;
+  }
+
+  private async readPackInto(id: string, file: string, offset: number, out: Uint8Array): Promise<void> {
     let r: { n: number; size: number };
     try {
       r = await this.openPacks.readInto(id, file, offset, out);
@@ -238,21 +245,6 @@ class FilesystemStorage implements BlobStorage {
       throw new StorageError(`invalid range for blob ${id}: offset ${offset} length ${out.length} exceeds blob size ${r.size}`);
     }
     if (r.n !== out.length) throw new StorageError(`blob ${id} was truncated while reading (${file})`);
-  }
-
-  private async getPackRange(id: string, file: string, offset: number, length: number): Promise<Uint8Array> {
-    let r: { data: Uint8Array; size: number };
-    try {
-      r = await this.openPacks.read(id, file, offset, length);
-    } catch (e) {
-      if (code(e) === "ENOENT" || code(e) === "ENOTDIR") throw new BlobNotFoundError(id, { cause: e });
-      throw new StorageError(`cannot read blob ${id} (${file}): ${describe(e)}`, { cause: e });
-    }
-    if (offset < 0 || offset > r.size || offset + length > r.size) {
-      throw new StorageError(`invalid range for blob ${id}: offset ${offset} length ${length} exceeds blob size ${r.size}`);
-    }
-    if (r.data.length !== length) throw new StorageError(`blob ${id} was truncated while reading (${file})`);
-    return r.data;
   }
 
   async getMetadata(id: string): Promise<BlobMetadata> {

@@ -23,22 +23,10 @@ export class OpenFileCache {
   constructor(private readonly max = 16) {}
 
   /**
-   * Reads [offset, offset+length) of the file at `path` (cached under `key`). Returns the bytes
-   * read, which may be fewer than asked when the file is shorter; `size` is the file's length
-   * when it was opened. Open/read errors are thrown as they come (ENOENT…).
+   * Reads into `out` as much of [offset, offset+out.length) as the file at `path` (cached under
+   * `key`) has; returns the bytes read and the file's length when it was opened. Open/read
+   * errors are thrown as they come (ENOENT…).
    */
-  async read(key: string, path: string, offset: number, length: number): Promise<{ data: Uint8Array; size: number }> {
-    const e = this.acquire(key, path);
-    try {
-      const buf = new Uint8Array(Math.max(0, Math.min(length, e.size - offset)));
-      const done = await fill(e.fd, buf, offset);
-      return { data: done === buf.length ? buf : buf.subarray(0, done), size: e.size };
-    } finally {
-      this.release(e);
-    }
-  }
-
-  /** Like read() into `out` (as much of it as the file has from `offset`); returns bytes read and size. */
   async readInto(key: string, path: string, offset: number, out: Uint8Array): Promise<{ n: number; size: number }> {
     const e = this.acquire(key, path);
     try {
