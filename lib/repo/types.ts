@@ -42,6 +42,11 @@ export interface ContentManager {
   flush(): Promise<void>;
   /** Re-reads the index set from storage (pick up other writers' contents). */
   refresh(): Promise<void>;
+  /**
+   * Whether contents may be hashed/compressed/encrypted in the process's chunk workers (default
+   * true). Off, everything runs on the calling thread and no worker is started for this manager.
+   */
+  setUseWorkers?(on: boolean): void;
 }
 
 export interface ManifestEntryMetadata {

@@ -149,6 +149,10 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     return result("NotEnabled", { failure: `mailbox ${mailbox.name}: service not enabled (the user has no Exchange mailbox)` });
   }
 
+  // Exchange is paced by Graph (≤ 16 requests/s per mailbox) and its items are small: a chunk
+  // worker would add ~25 MB of RSS (its heap and chunk-sized buffers, mostly for the details
+  // written at the end) for CPU the JS thread has to spare
+  repo.contents.setUseWorkers?.(false);
   const backupId = randomUUID();
   const cats = [...new Set(opts.categories)].sort() as ExchangeCategory[];
   const parallel = Math.min(4, Math.max(1, opts.parallelism ?? 4));

@@ -86,6 +86,7 @@ export class ContentManagerImpl implements ContentManager {
   /** Key-set handle in the chunk pool; null when the pool must not be used for this manager. */
   private poolKeys: number | null | undefined;
   private poolVerified = false;
+  private workersOff = false;
   /** Recycled buffers for pack ranges being decrypted (a few chunks read ahead at once). */
   private readonly readBuffers = new BufferPool(6);
   private inThreadBytes = 0;
@@ -386,8 +387,12 @@ export class ContentManagerImpl implements ContentManager {
    * pool is unavailable or the job failed: the caller then does the work in-thread, which also
    * raises the same typed errors as before (e.g. an unknown compressor).
    */
+  setUseWorkers(on: boolean): void {
+    this.workersOff = !on;
+  }
+
   private async prepareInWorker(data: Uint8Array, opts: WriteContentOptions): Promise<PreparedContent | undefined> {
-    if (this.poolKeys === null) return undefined;
+    if (this.poolKeys === null || this.workersOff) return undefined;
     const pool = chunkPool();
     if (!pool.available || !pool.warm(data.length)) return undefined;
     // every slot taken: rather than wait for one, the JS thread does a small content itself (it

@@ -115,6 +115,34 @@ describe("chunk pool", () => {
 });
 
 describe("content manager with the chunk pool", () => {
+  test("setUseWorkers(false) keeps every content on the calling thread; true uses the pool again", async () => {
+    const st = new MemStorage();
+    await createContentRepository(st, "pw");
+    const repo = await openContentRepository(st, "pw", { hostname: "h", username: "u" });
+    const pool = chunkPool();
+    pool.startAfterBytes = 0;
+    const orig = pool.prepare.bind(pool);
+    let calls = 0;
+    pool.prepare = (...a: Parameters<typeof orig>) => {
+      calls++;
+      return orig(...a);
+    };
+    try {
+      repo.contents.setUseWorkers!(false);
+      const a = textBytes(2 << 20);
+      const idA = await repo.contents.writeContent(a, { prefix: "", compression: "zstd-fastest" });
+      expect(calls).toBe(0);
+      expect(Buffer.compare(await repo.contents.getContent(idA), a)).toBe(0);
+      repo.contents.setUseWorkers!(true);
+      const b = randomBytes(1 << 20);
+      const idB = await repo.contents.writeContent(b, { prefix: "", compression: "zstd-fastest" });
+      expect(calls).toBe(1);
+      expect(Buffer.compare(await repo.contents.getContent(idB), b)).toBe(0);
+    } finally {
+      pool.prepare = orig;
+    }
+  });
+
   test("IDs, dedup, compression and reads are the same as in-thread; many concurrent writers", async () => {
     const st = new MemStorage();
     await createContentRepository(st, "pw");
