@@ -156,6 +156,25 @@ export function compareEntries(a: DirEntry, b: DirEntry): number {
   return Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
 }
 
+/** Adds one entry to a summary being built (kopia's DirManifestBuilder.addEntry); a
+ * subdirectory's failed entries are appended to `errors`. */
+export function addToSummary(s: DirectorySummary, errors: FailedEntry[], e: DirEntry): void {
+  if (e.mtimeNs > s.maxTimeNs) s.maxTimeNs = e.mtimeNs;
+  if (e.type === "s") s.symlinks++;
+  else if (e.type === "f") {
+    s.files++;
+    s.size += e.size;
+  } else if (e.type === "d" && e.summ) {
+    s.files += e.summ.files;
+    s.size += e.summ.size;
+    s.dirs += e.summ.dirs;
+    s.numFailed += e.summ.numFailed;
+    s.numIgnoredErrors += e.summ.numIgnoredErrors;
+    if (e.summ.errors) errors.push(...e.summ.errors);
+    if (e.summ.maxTimeNs > s.maxTimeNs) s.maxTimeNs = e.summ.maxTimeNs;
+  }
+}
+
 /** Builds a directory's summary from its entries like kopia's DirManifestBuilder; `failed` are
  * this directory's fatal entry errors, `ignored` its ignored ones. */
 export function summarize(entries: readonly DirEntry[], dirMtimeNs: bigint, failed: FailedEntry[] = [], ignored = 0): DirectorySummary {
@@ -169,22 +188,7 @@ export function summarize(entries: readonly DirEntry[], dirMtimeNs: bigint, fail
     numIgnoredErrors: ignored,
   };
   let errors: FailedEntry[] = [...failed];
-  for (const e of entries) {
-    if (e.mtimeNs > s.maxTimeNs) s.maxTimeNs = e.mtimeNs;
-    if (e.type === "s") s.symlinks++;
-    else if (e.type === "f") {
-      s.files++;
-      s.size += e.size;
-    } else if (e.type === "d" && e.summ) {
-      s.files += e.summ.files;
-      s.size += e.summ.size;
-      s.dirs += e.summ.dirs;
-      s.numFailed += e.summ.numFailed;
-      s.numIgnoredErrors += e.summ.numIgnoredErrors;
-      if (e.summ.errors) errors.push(...e.summ.errors);
-      if (e.summ.maxTimeNs > s.maxTimeNs) s.maxTimeNs = e.summ.maxTimeNs;
-    }
-  }
+  for (const e of entries) addToSummary(s, errors, e);
   if (entries.length === 0) s.maxTimeNs = dirMtimeNs;
   if (errors.length > 0) {
     errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

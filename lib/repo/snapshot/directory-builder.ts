@@ -3,7 +3,7 @@
 // directory object is generated streamingly into an object writer — the same bytes
 // writeDirectory produces from an array, so dedup and kopia compatibility are unchanged.
 import type { ObjectManager } from "../object/object-manager.ts";
-import { DIRECTORY_STREAM, MAX_FAILED_ENTRIES_PER_SUMMARY, compareEntries, encodeDirEntry, encodeSummary, type DirEntry, type DirectorySummary, type FailedEntry } from "./dir-entry.ts";
+import { DIRECTORY_STREAM, MAX_FAILED_ENTRIES_PER_SUMMARY, addToSummary, compareEntries, encodeDirEntry, encodeSummary, type DirEntry, type DirectorySummary, type FailedEntry } from "./dir-entry.ts";
 import { DIRECTORY_PREFIX, writeDirectory } from "./directory.ts";
 import { DirSpill, SpillFile, type SpilledEntry } from "./entry-spill.ts";
 
@@ -47,20 +47,7 @@ export async function writeSpilledDirectory(
   };
   // the summary as summarize() computes it, entry by entry
   for (const d of dirs) {
-    if (d.mtimeNs > s.maxTimeNs) s.maxTimeNs = d.mtimeNs;
-    if (d.type === "s") s.symlinks++;
-    else if (d.type === "f") {
-      s.files++;
-      s.size += d.size;
-    } else if (d.type === "d" && d.summ) {
-      s.files += d.summ.files;
-      s.size += d.summ.size;
-      s.dirs += d.summ.dirs;
-      s.numFailed += d.summ.numFailed;
-      s.numIgnoredErrors += d.summ.numIgnoredErrors;
-      if (d.summ.errors) errors.push(...d.summ.errors);
-      if (d.summ.maxTimeNs > s.maxTimeNs) s.maxTimeNs = d.summ.maxTimeNs;
-    }
+    addToSummary(s, errors, d);
     const p = emit(encodeDirEntry(d));
     if (p) await p;
   }
