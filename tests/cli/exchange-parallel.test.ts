@@ -154,3 +154,18 @@ test("'*' with more mailboxes and --parallel-mailboxes than connections opened a
     await big.cleanup();
   }
 });
+
+test("'*': each mailbox's Exchange check and first-category folder listing (started early, beside the connect) go out once", async () => {
+  const users = e.sim.tenant.users().filter((u) => u.mailbox);
+  for (const [data, listing] of [["email,events", /\/mailFolders\/msgfolderroot$/], ["contacts,email", /\/contactFolders\/Contacts$/]] as const) {
+    const before = e.sim.requestLog().length;
+    const r = await e.ok(["backup", "create", "exchange", "--mailbox", "*", "--data", data]);
+    expect(completedIds(r).length).toBe(users.length);
+    const reqs = e.sim.requestLog().slice(before);
+    for (const u of users) {
+      const mine = reqs.filter((q) => q.path.includes(`/users/${u.id}/`));
+      expect(mine.filter((q) => q.path.endsWith("/mailFolders/inbox")).length).toBe(1);
+      expect(mine.filter((q) => listing.test(q.path)).length).toBe(1);
+    }
+  }
+});

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MailboxNotFoundError, resolveMailboxes, settleInOrder } from "../../lib/ops/backup/resolve.ts";
 import { enumerateContainers } from "../../lib/ops/backup/containers.ts";
 import { runExchangeBackup } from "../../lib/ops/backup/exchange.ts";
+import sample from "../../lib/graph-sim/fixtures/sample-tenant.json";
 import { makeEnv, type Env } from "./helpers.ts";
 
 describe("settleInOrder", () => {
@@ -122,6 +123,90 @@ describe("resolution and start-up requests against the simulator", () => {
       expect(foldersOnly.message).not.toBe(rootOnly.message);
     } finally {
       env.sim.setFaults({});
+    }
+  });
+});
+
+describe("preflight: the mailbox check and the first folder listing", () => {
+  let env: Env;
+  const latency = { fixedMs: 30, perKbMs: 0 };
+  beforeAll(async () => {
+    env = await makeEnv({ seed: 22, users: 3, messages: 4, events: 0, contacts: 0, folders: 2, files: 0, latency });
+  });
+  afterAll(async () => {
+    await env?.cleanup();
+  });
+  const span = (q: { time: string; ms: number }) => {
+    const end = Date.parse(q.time);
+    return { start: end - q.ms, end };
+  };
+  const userReqs = (from: number, id: string) => env.sim.requestLog().slice(from).filter((q) => q.path.includes(`/users/${id}/`));
+
+  test("without a caller's preflight they go out together (they overlap), each once", async () => {
+    const u = env.sim.tenant.users()[0];
+    const before = env.sim.requestLog().length;
+    const [r] = await runExchangeBackup(env.repo, env.graph, { tenantId: env.sim.tenantId, mailboxes: [u.id], resolved: [{ id: u.id, name: u.userPrincipalName }], categories: ["email"] });
+    expect(r.status).toBe("Completed");
+    const reqs = userReqs(before, u.id);
+    const inbox = reqs.filter((q) => q.path.endsWith("/mailFolders/inbox"));
+    const root = reqs.filter((q) => q.path.endsWith("/mailFolders/msgfolderroot"));
+    expect([inbox.length, root.length]).toEqual([1, 1]);
+    const a = span(inbox[0]);
+    const b = span(root[0]);
+    expect(a.start < b.end && b.start < a.end).toBe(true);
+  });
+
+  test("a caller's preflight is used (no second check or listing); one for another category is not", async () => {
+    const { startPreflight } = await import("../../lib/ops/backup/preflight.ts");
+    const u = env.sim.tenant.users()[1];
+    const before = env.sim.requestLog().length;
+    const asked: string[] = [];
+    const pre = startPreflight(env.graph, u.id, "email");
+    const [r] = await runExchangeBackup(env.repo, env.graph, {
+      tenantId: env.sim.tenantId, mailboxes: [u.id], resolved: [{ id: u.id, name: u.userPrincipalName }], categories: ["email"],
+      preflight: (id) => {
+        asked.push(id);
+        return pre;
+      },
+    });
+    expect(r.status).toBe("Completed");
+    expect(asked).toEqual([u.id]);
+    const reqs = userReqs(before, u.id);
+    expect(reqs.filter((q) => q.path.endsWith("/mailFolders/inbox")).length).toBe(1);
+    expect(reqs.filter((q) => q.path.endsWith("/mailFolders/msgfolderroot")).length).toBe(1);
+    expect(r.stats.nonMetaItemsWritten).toBe(env.sim.tenant.folders(u.id, "mail").reduce((n, f) => n + env.sim.tenant.itemIds(f.id).length, 0));
+
+    // a preflight for another category is ignored: the backup does its own
+    const before2 = env.sim.requestLog().length;
+    const other = startPreflight(env.graph, u.id, "contacts");
+    const [r2] = await runExchangeBackup(env.repo, env.graph, {
+      tenantId: env.sim.tenantId, mailboxes: [u.id], resolved: [{ id: u.id, name: u.userPrincipalName }], categories: ["email"], preflight: () => other,
+    });
+    expect(r2.status).toBe("Completed");
+    expect(userReqs(before2, u.id).filter((q) => q.path.endsWith("/mailFolders/msgfolderroot")).length).toBe(1);
+  });
+
+  test("a mailbox without Exchange: NotEnabled, the failed listing is neither reported nor unhandled", async () => {
+    const fixture = structuredClone(sample) as any;
+    fixture.users[1].mailbox = false;
+    const e2 = await makeEnv({ fixture, latency });
+    try {
+      const megan = e2.sim.tenant.users()[1];
+      const { startPreflight } = await import("../../lib/ops/backup/preflight.ts");
+      const early = startPreflight(e2.graph, megan.id, "email");
+      for (const preflight of [() => early, undefined]) {
+        const [r] = await runExchangeBackup(e2.repo, e2.graph, {
+          tenantId: e2.sim.tenantId, mailboxes: [megan.id], resolved: [{ id: megan.id, name: megan.userPrincipalName }], categories: ["email"], preflight,
+        });
+        expect(r.status).toBe("NotEnabled");
+        expect(r.failure).toContain("not enabled");
+        expect(r.errors).toEqual([]);
+        expect(r.backupId).toBeUndefined();
+      }
+      // the listing that went out with the check settles (rejected) without surfacing anywhere
+      expect(await early.containers.then(() => "resolved", () => "rejected")).toBe("rejected");
+    } finally {
+      await e2.cleanup();
     }
   });
 });

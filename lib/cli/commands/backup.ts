@@ -5,6 +5,7 @@
 // failure and finally `<n> of <m> backups failed` (exit 1). SIGINT/SIGTERM abort the run through
 // an AbortSignal, so what was uploaded is checkpointed and reused by the next run.
 import { UsageError } from "../../errors.ts";
+import type { MailboxPreflight } from "../../ops/backup/preflight.ts";
 import type { BackupProgressEvent, BackupRunResult } from "../../ops/backup/types.ts";
 import type { CommandContext, FlagValues } from "../context.ts";
 import { backupPrintable, humanizeBytes, type BackupView, useSyncStdout } from "../details-print.ts";
@@ -298,6 +299,29 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
   const listing = graphReady && concurrent
     ? handled(graphReady.then(async ({ graph }) => (await import("../../ops/backup/resolve.ts")).resolveMailboxes(graph, input.mailboxes)))
     : undefined;
+  // The first mailboxes' Graph preliminaries (mailbox check, first folder listing) start as soon
+  // as the listing is in, also overlapping the repository connect.
+  const early = new Map<string, MailboxPreflight>();
+  const taken = new Set<string>();
+  if (listing) {
+    handled(
+      Promise.all([listing, graphReady!, import("../../ops/backup/preflight.ts"), import("../../ops/backup/resolve.ts")]).then(
+        ([list, { graph }, { firstCategory, startPreflight }, { shardOf }]) => {
+          const mine = input.shard ? list.filter((m) => shardOf(m.id, input.shard!.count) === input.shard!.index) : list;
+          if (mine.length <= 1) return;
+          const cat = firstCategory(input.categories);
+          // (a mailbox that already started did its own)
+          for (const m of mine.slice(0, input.parallel)) if (!taken.has(m.id)) early.set(m.id, startPreflight(graph, m.id, cat));
+        },
+      ),
+    );
+  }
+  const takePreflight = (id: string): MailboxPreflight | undefined => {
+    const p = early.get(id);
+    early.delete(id);
+    taken.add(id);
+    return p;
+  };
   const c = await connectConfigured(ctx, f as RepoFlags, {}, file);
   const completed: string[] = [];
   const failures: string[] = [];
@@ -342,7 +366,9 @@ export async function createExchange(ctx: CommandContext, f: FlagValues): Promis
       }
       return runConcurrently(ctx, c, siblings, list, input.parallel, signal, async (repo, m, i) => {
         update(`${i + 1}/${list.length} ${m.name || m.id}`);
-        const rs = await runExchangeBackup(repo, graph, { ...base, mailboxes: [m.id], resolved: [m], signal, onProgress: (e) => e.type === "mailbox-done" && onResult(e.result) });
+        const rs = await runExchangeBackup(repo, graph, {
+          ...base, mailboxes: [m.id], resolved: [m], signal, preflight: takePreflight, onProgress: (e) => e.type === "mailbox-done" && onResult(e.result),
+        });
         // Read the saved models through the connection that wrote them (others have not seen them).
         const { getBackup } = await import("../../ops/backups.ts");
         for (const r of rs) if (r.backupId) models.set(r.backupId, (await getBackup(repo, r.backupId).catch(() => undefined)) as BackupView | undefined);

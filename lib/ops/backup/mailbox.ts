@@ -33,6 +33,7 @@ import { GO_ZERO_TIME_UNIX_NANO, dateToNs } from "../../repo/manifest/go-json.ts
 import { findCategoryBase, type CategoryBase } from "./base.ts";
 import { Checkpointer } from "./checkpoint.ts";
 import { FetchQueue } from "./fetch-queue.ts";
+import { type MailboxPreflight, startPreflight } from "./preflight.ts";
 import { IdMap, U32List } from "./id-set.ts";
 import { enumerateContainers, type Container } from "./containers.ts";
 import { storedItemJson } from "./item-payload.ts";
@@ -63,9 +64,12 @@ function gcAtBoundary(): void {
 }
 /** A young-generation collection this often in between: cheap, and it frees most of an item's garbage. */
 const EDEN_GC_EVERY_ITEMS = 500;
+function youngGc(): void {
+  (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc(false);
+}
 function gcNudge(): void {
   if (--gcCountdown <= 0) gcNow();
-  else if (gcCountdown % EDEN_GC_EVERY_ITEMS === 0) (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc(false);
+  else if (gcCountdown % EDEN_GC_EVERY_ITEMS === 0) youngGc();
 }
 
 const DEFAULT_CHECKPOINT_MS = 5 * 60_000;
@@ -153,7 +157,12 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
     };
   };
 
-  if (!(await graph.discovery.mailboxEnabled(user))) {
+  const cats = [...new Set(opts.categories)].sort() as ExchangeCategory[];
+  // the mailbox check and the first category's folder listing go out together (or were started
+  // by the caller while the repository connected)
+  let pre: MailboxPreflight | undefined = opts.preflight?.(user);
+  if (!pre || pre.category !== cats[0]) pre = cats.length ? startPreflight(graph, user, cats[0]) : undefined;
+  if (!(await (pre?.enabled ?? graph.discovery.mailboxEnabled(user)))) {
     return result("NotEnabled", { failure: `mailbox ${mailbox.name}: service not enabled (the user has no Exchange mailbox)` });
   }
 
@@ -162,7 +171,6 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
   // written at the end) for CPU the JS thread has to spare
   repo.contents.setUseWorkers?.(false);
   const backupId = randomUUID();
-  const cats = [...new Set(opts.categories)].sort() as ExchangeCategory[];
   const parallel = Math.min(4, Math.max(1, opts.parallelism ?? 4));
   // The Graph client caps a mailbox at 4 requests in flight; two extra workers parse and store
   // fetched items meanwhile, so a slot never waits for our processing.
@@ -308,7 +316,9 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
 
     let containers: Container[];
     try {
-      containers = await enumerateContainers(graph, user, cat);
+      const early = pre?.category === cat ? pre : undefined;
+      pre = undefined;
+      containers = await (early ? early.containers : enumerateContainers(graph, user, cat));
     } catch (e) {
       // keep what the base had: every previous container carried over unchanged, no tokens
       faults.recovered.push({ msg: `enumerating ${cat} containers of ${mailbox.name}: ${errorMessage(e)}` });
@@ -593,16 +603,36 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
   });
   gcAtBoundary();
   const folderEntries = folders.entries();
-  const allDetails = async function* () {
-    // the details JSON of a large mailbox is hundreds of MB of short-lived strings: collect as
-    // during the fetch phase, or RSS jumps at the very end
-    for await (const t of spool.texts()) {
-      yield t;
-      gcNudge();
+  // the spool already holds the entries as JSON array text: copied as is, then the folders'
+  const entriesJson = async function* () {
+    // a large mailbox's details are hundreds of MB: the chunks' compressed and encrypted copies
+    // are collected as they go (a young collection per 8 MiB, a full one per 64 MiB — never for
+    // a small mailbox, whose details are ~1 MB)
+    let copied = 0;
+    for await (const block of spool.entriesJson()) {
+      yield block;
+      const before = copied;
+      copied += block.length;
+      if (Math.floor(copied / (64 << 20)) !== Math.floor(before / (64 << 20))) gcNow();
+      else if (Math.floor(copied / (8 << 20)) !== Math.floor(before / (8 << 20))) youngGc();
     }
-    for (const f of folderEntries) yield JSON.stringify(f);
+    let sep = spool.count > 0;
+    let batch: string[] = [];
+    let size = 0;
+    for (const f of folderEntries) {
+      const t = JSON.stringify(f);
+      batch.push(sep ? "," + t : t);
+      sep = true;
+      size += t.length + 1;
+      if (size >= 1 << 20) {
+        yield Buffer.from(batch.join(""), "utf8");
+        batch = [];
+        size = 0;
+      }
+    }
+    if (batch.length) yield Buffer.from(batch.join(""), "utf8");
   };
-  const streamStoreId = await writeStreamStore(repo, { tenant, resource: user, service: EXCHANGE_SERVICE, categories: cats, details: allDetails(), faults, startedAt });
+  const streamStoreId = await writeStreamStore(repo, { tenant, resource: user, service: EXCHANGE_SERVICE, categories: cats, details: { entriesJson: entriesJson() }, faults, startedAt });
 
   gcAtBoundary();
   const errorCount = faults.items.length + (faults.failure && !faults.items.some((i) => i.cause === faults.failure!.msg) ? 1 : 0);

@@ -1,6 +1,7 @@
 // Public types of the Exchange backup operation (the CLI codes against these).
 import type { FaultItem } from "../../corso/details.ts";
 import type { ExchangeCategory } from "../../corso/path.ts";
+import type { MailboxPreflight } from "./preflight.ts";
 
 export type { FaultItem };
 
@@ -32,6 +33,11 @@ export interface ExchangeBackupOptions {
    * (Graph times have one-second resolution and clocks differ; default 60 s).
    */
   modTimeSafetyMs?: number;
+  /**
+   * Graph calls a caller started early for a mailbox (startPreflight): the mailbox check and the
+   * first category's folder listing. Called once per mailbox; undefined means start them now.
+   */
+  preflight?: (mailboxId: string) => MailboxPreflight | undefined;
 }
 
 export type BackupProgressEvent =
