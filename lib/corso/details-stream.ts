@@ -29,6 +29,16 @@ export async function* encodeDetailsStream(entries: AsyncIterable<string>): Asyn
 }
 
 /**
+ * Bytes of `{"entries":[…]}` around pieces that already are the array's comma-separated inside
+ * (the backup's details spool).
+ */
+export async function* encodeDetailsBody(entriesJson: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield OPEN;
+  yield* entriesJson;
+  yield CLOSE;
+}
+
+/**
  * The JSON text of each element of the top-level `entries` array, from a byte stream of the
  * whole document (any key order, any whitespace Go or we may write).
  */

@@ -8,7 +8,7 @@ import type { Repository } from "../repo/repository.ts";
 import { loadSnapshot } from "../repo/snapshot/manifest.ts";
 import { SnapshotTreeBuilder } from "../repo/snapshot/tree-builder.ts";
 import { emptyFaults, type DetailsEntry, type FaultErrors } from "./details.ts";
-import { encodeDetailsStream, iterateDetailsEntries } from "./details-stream.ts";
+import { encodeDetailsBody, encodeDetailsStream, iterateDetailsEntries } from "./details-stream.ts";
 import { serializationHeader } from "./serialization.ts";
 import { encodeElements } from "./path-encoder.ts";
 import { stripHeader, withHeader } from "./serialization.ts";
@@ -28,21 +28,27 @@ export async function writeStreamStore(
     tenant: string; resource: string; service: string;
     /** The backup's categories: the snapshot's reasons are the backup's, with the metadata service (Reason.ToMetadata). */
     categories: readonly string[];
-    /** Entries, or their JSON texts streamed (large backups). */
-    details: readonly DetailsEntry[] | AsyncIterable<string>;
+    /** Entries, their JSON texts streamed (large backups), or the already comma-separated
+     * inside of the entries array as bytes. */
+    details: readonly DetailsEntry[] | AsyncIterable<string> | { entriesJson: AsyncIterable<Uint8Array> };
     faults: FaultErrors; startedAt: Date;
   },
 ): Promise<string> {
   const meta = `${init.service}Metadata`;
   const b = new SnapshotTreeBuilder(repo, { rootName: encodeElement(init.tenant), compression: CORSO_COMPRESSION });
   const now = new Date();
-  const texts: AsyncIterable<string> = Array.isArray(init.details)
-    ? (async function* () {
-      for (const e of init.details as readonly DetailsEntry[]) yield JSON.stringify(e);
-    })()
-    : (init.details as AsyncIterable<string>);
+  const d = init.details;
   const body = async function* () {
     yield serializationHeader();
+    if ("entriesJson" in d) {
+      yield* encodeDetailsBody(d.entriesJson);
+      return;
+    }
+    const texts: AsyncIterable<string> = Array.isArray(d)
+      ? (async function* () {
+        for (const e of d as readonly DetailsEntry[]) yield JSON.stringify(e);
+      })()
+      : (d as AsyncIterable<string>);
     yield* encodeDetailsStream(texts);
   };
   await b.addFile(detailsPath(meta, DETAILS, DETAILS), body(), { mtime: now });

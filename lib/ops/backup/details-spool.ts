@@ -46,6 +46,18 @@ class AppendFile {
     this.bufLen = 0;
   }
 
+  /** Reads up to `len` bytes at `off` into `into`; returns how many were read. */
+  readInto(into: Buffer, off: number, len: number): number {
+    if (off + len > this.size) this.flush();
+    let got = 0;
+    while (got < len) {
+      const n = readSync(this.fd, into, got, len - got, off + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  }
+
   read(off: number, len: number): Buffer {
     if (off + len > this.size) this.flush();
     const b = Buffer.alloc(len);
@@ -68,14 +80,20 @@ class AppendFile {
   }
 }
 
-/** New details entries, in order, on disk. */
+/**
+ * New details entries, in order, on disk: stored as the inside of the details document's
+ * `entries` array (comma-separated JSON), so that writing the details at the end of a backup is
+ * a plain copy of the file (`entriesJson`) — no per-entry reads, strings or garbage at the end of
+ * the run, when every mailbox of a concurrent backup finishes at once.
+ */
 export class DetailsSpool {
   private readonly file = new AppendFile("corso-details-");
   private readonly lens = new U32List();
   count = 0;
 
   add(e: DetailsEntry): void {
-    const b = Buffer.from(JSON.stringify(e), "utf8");
+    const json = JSON.stringify(e);
+    const b = Buffer.from(this.count === 0 ? json : "," + json, "utf8");
     this.file.append(b);
     this.lens.push(b.length);
     this.count++;
@@ -87,8 +105,26 @@ export class DetailsSpool {
     let off = 0;
     for (let i = 0; i < this.lens.length; i++) {
       const len = this.lens.at(i);
-      yield this.file.read(off, len).toString("utf8");
+      // every entry but the first starts with its separator
+      const sep = i === 0 ? 0 : 1;
+      yield this.file.read(off + sep, len - sep).toString("utf8");
       off += len;
+    }
+  }
+
+  /**
+   * The entries as the comma-separated inside of a JSON array, in blocks of up to 1 MiB. A block
+   * is only valid until the next one is requested (one buffer is reused).
+   */
+  async *entriesJson(): AsyncGenerator<Uint8Array> {
+    this.file.flush();
+    const size = this.file.size;
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, size)));
+    for (let off = 0; off < size; ) {
+      const n = this.file.readInto(buf, off, Math.min(buf.length, size - off));
+      if (n === 0) throw new Error(`details spool ended at ${off} of ${size} bytes`);
+      yield buf.subarray(0, n);
+      off += n;
     }
   }
 
