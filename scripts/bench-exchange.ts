@@ -21,6 +21,7 @@
 //   --rss N[,N…]           further full-backup sizes for peak RSS [1000000]; '' skips phase 3
 //   --repeat N             run each throughput phase N times (figures per run, then the median) [1]
 //   --folders N            mail folders per mailbox [10]
+//   --dump-log PREFIX      write each throughput run's request log to PREFIX.<label>.json
 //   --quick                small sizes (single 400, multi 8,100, incremental 10000, rss none)
 // Each throughput run also prints where its wall time went, from the simulator's request log
 // (times relative to the corso process start): `firstGraphMs` (binary start, repository connect,
@@ -28,7 +29,7 @@
 // to its first item GET: base lookup and folder listing), `fetchMs` (item GETs), and `tailMs`
 // (last item GET to process exit: final snapshot, details, model, close).
 // The last line printed is one JSON object with every figure.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSimulator, type SimOptions, type Simulator } from "../lib/graph-sim/index.ts";
@@ -46,6 +47,8 @@ const INCR = Number(arg("incremental") ?? (quick ? 10_000 : 100_000));
 const RSS_SIZES = (arg("rss") ?? (quick ? "" : "1000000")).split(",").filter(Boolean).map(Number);
 const FOLDERS = Number(arg("folders") ?? 10);
 const REPEAT = Math.max(1, Number(arg("repeat") ?? 1));
+/** Writes each throughput run's request log (JSON, with the process start time) here, for gap analysis. */
+const DUMP_LOG = arg("dump-log");
 
 const log = (s: string) => process.stderr.write(s + "\n");
 
@@ -183,6 +186,7 @@ async function throughput(label: string, users: number, perUser: number) {
     if (r.code !== 0) throw new Error(`backup failed: ${r.stderr}`);
     const c1 = e.sim.counters();
     const reqs = e.sim.requestLog().slice(before);
+    if (DUMP_LOG) writeFileSync(`${DUMP_LOG}.${label}.json`, JSON.stringify({ startedAtMs: r.startedAtMs, wallMs: r.wallMs, stderr: r.stderr, reqs }));
     const mailboxReqs = reqs.filter((q) => q.mailbox);
     const items = reqs.filter((q) => q.method === "GET" && itemGet(q.path)).length;
     const meanMs = mailboxReqs.reduce((n, q) => n + q.ms, 0) / Math.max(1, mailboxReqs.length);
