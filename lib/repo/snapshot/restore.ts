@@ -54,6 +54,7 @@ class Restorer {
     private readonly opts: RestoreOptions,
   ) {
     this.chownOk = !opts.skipOwners && typeof process.getuid === "function" && process.getuid() === 0;
+    this.smallSlots = new Slots(opts.parallelFiles ?? 4);
   }
 
   /** Creates the file exclusively (never writes through an existing symlink); an existing entry
@@ -112,6 +113,8 @@ class Restorer {
     if (reader.chunkCount === 1 && reader.length <= SMALL_FILE) {
       const data = await reader.readAll();
       this.smallFile(path, e, data);
+      // small files' decrypted/decompressed buffers are garbage too (they restore beside large ones)
+      collectGarbageEvery(data.length, RESTORE_GC_BYTES);
       this.stats.files++;
       this.stats.bytes += data.length;
       this.opts.onFile?.(rel, data.length);
@@ -156,33 +159,103 @@ class Restorer {
     this.stats.symlinks++;
   }
 
-  async dir(path: string, rel: string, e: DirEntry): Promise<void> {
+  /**
+   * The tree is walked once, depth first, while its files are restored on shared slots: small
+   * files (all in-thread work: read, decrypt, decompress, synchronous syscalls) a few at a time,
+   * large ones (streamed, decompressed and written on the thread pool) two at a time from a queue
+   * the walk does not wait on. So the large files of one directory overlap the small files of the
+   * next ones (both cores busy) and no directory boundary drains the pipeline. A directory's
+   * owner, mode and mtime are applied once everything below it is done.
+   */
+  async tree(path: string, e: DirEntry): Promise<void> {
+    const root = new Pending();
+    try {
+      await this.walk(path, ".", e, root);
+    } catch (err) {
+      this.fail(err);
+    }
+    root.release();
+    // whatever was started finishes (or fails) before we return or throw
+    await root.done;
+    await this.idle();
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  private failure: { error: unknown } | undefined;
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly smallSlots: Slots;
+  private readonly largeSlots = new Slots(2);
+
+  private fail(err: unknown): void {
+    this.failure ??= { error: err };
+  }
+
+  private idle(): Promise<void> {
+    return this.running === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Runs `fn` in the background as one tracked task; `parent` hears when it is done. */
+  private spawn(fn: () => Promise<void>, parent: Pending): void {
+    this.running++;
+    parent.hold();
+    fn()
+      .catch((err) => this.fail(err))
+      .finally(() => {
+        parent.release();
+        if (--this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
+      });
+  }
+
+  private async walk(path: string, rel: string, e: DirEntry, parent: Pending): Promise<void> {
+    if (this.failure) return;
     await mkdir(path, { recursive: true });
     const entries = await readDirectory(this.objects, e.obj);
-    const files: DirEntry[] = [];
     for (const c of entries) {
       if (!validName(c.name)) throw new CorruptDataError(`unsafe entry name "${c.name}" in ${rel}`);
-      const cp = join(path, c.name);
-      const crel = rel === "." ? c.name : `${rel}/${c.name}`;
-      if (c.type === "d") await this.dir(cp, crel, c);
-      else if (c.type === "s") await this.symlink(cp, c);
-      else if (c.type === "f") files.push(c);
-      else throw new CorruptDataError(`unknown entry type "${c.type}" of ${crel}`);
+      if (c.type !== "d" && c.type !== "s" && c.type !== "f") throw new CorruptDataError(`unknown entry type "${c.type}" of ${rel === "." ? c.name : `${rel}/${c.name}`}`);
     }
-    // small files overlap their syscalls; large ones (each with chunks prefetched) two at a time
-    const LARGE = 8 << 20;
-    const run = async (list: DirEntry[], n: number) => {
-      let i = 0;
-      const worker = async () => {
-        while (i < list.length) {
-          const c = list[i++];
-          await this.file(join(path, c.name), rel === "." ? c.name : `${rel}/${c.name}`, c);
+    const mine = new Pending();
+    try {
+      for (const c of entries) {
+        if (this.failure) break;
+        const cp = join(path, c.name);
+        const crel = rel === "." ? c.name : `${rel}/${c.name}`;
+        if (c.type === "d") await this.walk(cp, crel, c, mine);
+        else if (c.type === "s") await this.symlink(cp, c);
+        else if (c.size >= LARGE_FILE) {
+          // queued, not awaited: the walk goes on to the small files behind it (bounded queue)
+          while (this.largeSlots.waiting >= MAX_QUEUED_LARGE) await this.largeSlots.nextRelease();
+          this.spawn(async () => {
+            await this.largeSlots.acquire();
+            try {
+              if (!this.failure) await this.file(cp, crel, c);
+            } finally {
+              this.largeSlots.release();
+            }
+          }, mine);
+        } else {
+          await this.smallSlots.acquire();
+          this.spawn(async () => {
+            try {
+              if (!this.failure) await this.file(cp, crel, c);
+            } finally {
+              this.smallSlots.release();
+            }
+          }, mine);
         }
-      };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(n, list.length)) }, worker));
-    };
-    await run(files.filter((c) => c.size < LARGE), this.opts.parallelFiles ?? 4);
-    await run(files.filter((c) => c.size >= LARGE), 2);
+      }
+    } finally {
+      mine.release();
+      // the directory's own metadata, after everything below it
+      this.spawn(async () => {
+        await mine.done;
+        if (!this.failure) await this.dirMeta(path, e);
+      }, parent);
+    }
+  }
+
+  private async dirMeta(path: string, e: DirEntry): Promise<void> {
     await this.owner(path, e);
     if (e.mode) await chmod(path, unixModeFromPermissions(e.mode));
     if (e.mtimeNs !== 0n) {
@@ -198,6 +271,51 @@ class Restorer {
   }
 }
 
+/** Files at least this large are streamed on the large-file slots. */
+const LARGE_FILE = 8 << 20;
+/** Large files queued ahead of the walk at most (their entries wait in memory). */
+const MAX_QUEUED_LARGE = 64;
+
+/** Outstanding work under one directory: held once by its walk, once per started task. */
+class Pending {
+  private count = 1;
+  private resolve!: () => void;
+  readonly done = new Promise<void>((r) => (this.resolve = r));
+  hold(): void {
+    this.count++;
+  }
+  release(): void {
+    if (--this.count === 0) this.resolve();
+  }
+}
+
+/** FIFO counting slots. */
+class Slots {
+  private active = 0;
+  private readonly waiters: (() => void)[] = [];
+  private releaseWaiters: (() => void)[] = [];
+  constructor(private readonly n: number) {}
+  get waiting(): number {
+    return this.waiters.length;
+  }
+  acquire(): Promise<void> {
+    if (this.active < Math.max(1, this.n)) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.waiters.push(r));
+  }
+  release(): void {
+    const w = this.waiters.shift();
+    if (w) w();
+    else this.active--;
+    for (const r of this.releaseWaiters.splice(0)) r();
+  }
+  nextRelease(): Promise<void> {
+    return new Promise((r) => this.releaseWaiters.push(r));
+  }
+}
+
 /** Restores a snapshot (or any directory/file entry) to `dest`. */
 export async function restoreSnapshot(
   repo: { objects: ObjectManager },
@@ -209,7 +327,7 @@ export async function restoreSnapshot(
   if (!root) throw new UsageError("snapshot has no root entry");
   const r = new Restorer(repo.objects, opts);
   try {
-    if (root.type === "d") await r.dir(dest, ".", root);
+    if (root.type === "d") await r.tree(dest, root);
     else if (root.type === "f") await r.file(dest, root.name, root);
     else if (root.type === "s") await r.symlink(dest, root);
     else throw new CorruptDataError(`unknown root entry type "${root.type}"`);

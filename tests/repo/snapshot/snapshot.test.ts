@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CorruptDataError, UsageError } from "../../../lib/errors.ts";
@@ -321,6 +321,68 @@ describe("filesystem snapshot and restore", () => {
     expect((await lstat(join(dest, "a.txt"))).isSymbolicLink()).toBe(false);
     expect((await readFile(outside)).toString()).toBe("do not touch");
     await expect(restoreSnapshot(r, m, dest, { overwrite: false })).rejects.toThrow();
+  });
+
+  test("restore overlaps large and small files across directories: exact bytes, directory metadata after children", async () => {
+    const r = repo(1 << 20);
+    const src = join(await tmp(), "src");
+    const big = (seed: number, n: number) => {
+      const b = Buffer.alloc(n);
+      for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE((i * 2654435761 + seed) >>> 0, i);
+      return b;
+    };
+    // large files (≥ 8 MiB) early in the walk, many small ones in later directories
+    await mkdir(join(src, "a-bin/inner"), { recursive: true });
+    await writeFile(join(src, "a-bin/large1.bin"), big(1, (8 << 20) + 123));
+    await writeFile(join(src, "a-bin/inner/large2.bin"), big(2, 9 << 20));
+    await writeFile(join(src, "a-bin/large3.bin"), big(3, 8 << 20));
+    for (let d = 0; d < 6; d++) {
+      await mkdir(join(src, `m-${d}/sub`), { recursive: true });
+      for (let i = 0; i < 9; i++) await writeFile(join(src, `m-${d}/${i}.txt`), `dir ${d} file ${i} `.repeat(50 + i * d));
+      await writeFile(join(src, `m-${d}/sub/x.txt`), `sub ${d}`);
+    }
+    // directory mtimes that child creation would disturb if applied too early
+    const when = new Date("2020-02-02T02:02:02Z");
+    for (const d of ["a-bin/inner", "a-bin", "m-0/sub", "m-0", "m-5/sub", "m-5"]) await utimes(join(src, d), when, when);
+    const m = await snapshotDirectory(r, src);
+    const dest = join(await tmp(), "dest");
+    const st = await restoreSnapshot(r, m, dest, { parallelFiles: 3 });
+    expect(st.files).toBe(3 + 6 * 10);
+    expect(st.dirs).toBe(1 + 2 + 6 * 2);
+    for (const f of ["a-bin/large1.bin", "a-bin/inner/large2.bin", "a-bin/large3.bin", "m-3/8.txt", "m-5/sub/x.txt"]) {
+      expect(Buffer.compare(await readFile(join(dest, f)), await readFile(join(src, f)))).toBe(0);
+    }
+    for (const d of ["a-bin/inner", "a-bin", "m-0/sub", "m-0", "m-5/sub", "m-5"]) {
+      expect((await lstat(join(dest, d))).mtimeMs).toBe(when.getTime());
+    }
+  });
+
+  test("a failing file stops the restore with its error, and nothing still runs after it returns", async () => {
+    const r = repo(1 << 20);
+    const src = join(await tmp(), "src");
+    for (let d = 0; d < 4; d++) {
+      await mkdir(join(src, `d${d}`), { recursive: true });
+      for (let i = 0; i < 12; i++) await writeFile(join(src, `d${d}/${i}.txt`), `content ${d}/${i} `.repeat(20 + i));
+    }
+    const m = await snapshotDirectory(r, src);
+    // lose one file's content in the middle of the tree
+    const d1 = (await readDirectory(r.objects, m.rootEntry!.obj)).find((e) => e.name === "d1")!;
+    const victim = (await readDirectory(r.objects, d1.obj)).find((e) => e.name === "5.txt")!;
+    r.cm.data.delete(victim.obj);
+    r.cm.info.delete(victim.obj);
+    const dest = join(await tmp(), "dest");
+    const err = await restoreSnapshot(r, m, dest).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String(err.message)).toContain(victim.obj);
+    const list = async () => {
+      const out: string[] = [];
+      for (let d = 0; d < 4; d++) out.push(...(await readdir(join(dest, `d${d}`)).catch(() => [] as string[])).map((f) => `d${d}/${f}`));
+      return out.sort();
+    };
+    const after = await list();
+    await new Promise((res) => setTimeout(res, 100));
+    expect(await list()).toEqual(after);
+    expect(after).not.toContain("d3/11.txt"); // the walk stopped: the last directory was not finished
   });
 
   test("bad inputs are one-line typed errors", async () => {
