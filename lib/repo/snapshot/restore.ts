@@ -223,26 +223,27 @@ class Restorer {
         const crel = rel === "." ? c.name : `${rel}/${c.name}`;
         if (c.type === "d") await this.walk(cp, crel, c, mine);
         else if (c.type === "s") await this.symlink(cp, c);
-        else if (c.size >= LARGE_FILE) {
-          // queued, not awaited: the walk goes on to the small files behind it (bounded queue)
-          while (this.largeSlots.waiting >= MAX_QUEUED_LARGE) await this.largeSlots.nextRelease();
-          this.spawn(async () => {
-            await this.largeSlots.acquire();
+        else {
+          // restores the file on a slot already taken, then gives the slot back
+          const onSlot = (slots: Slots) => async () => {
             try {
               if (!this.failure) await this.file(cp, crel, c);
             } finally {
-              this.largeSlots.release();
+              slots.release();
             }
-          }, mine);
-        } else {
-          await this.smallSlots.acquire();
-          this.spawn(async () => {
-            try {
-              if (!this.failure) await this.file(cp, crel, c);
-            } finally {
-              this.smallSlots.release();
-            }
-          }, mine);
+          };
+          if (c.size >= LARGE_FILE) {
+            // queued, not awaited: the walk goes on to the small files behind it (bounded queue)
+            while (this.largeSlots.waiting >= MAX_QUEUED_LARGE) await this.largeSlots.nextRelease();
+            const run = onSlot(this.largeSlots);
+            this.spawn(async () => {
+              await this.largeSlots.acquire();
+              await run();
+            }, mine);
+          } else {
+            await this.smallSlots.acquire();
+            this.spawn(onSlot(this.smallSlots), mine);
+          }
         }
       }
     } finally {
