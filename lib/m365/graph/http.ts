@@ -262,7 +262,14 @@ export class GraphHttp {
         clearTimeout(timer);
         if (!req.stream || !res?.ok) req.signal?.removeEventListener("abort", onOuterAbort);
       }
-      release?.();
+      if (release) {
+        release();
+        // The slot just went to the next queued request, which needs a few microtask hops to reach
+        // fetch(); this response's caller would otherwise parse and store its item in between.
+        // Yielding a macrotask lets the mailbox's next request go out first (Graph counts in-flight
+        // requests per mailbox, so every ms between them is idle capacity).
+        await new Promise<void>((r) => setImmediate(r));
+      }
 
       const status = res.status;
       if (status === 429) this.counters.throttled++;
