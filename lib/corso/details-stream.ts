@@ -5,18 +5,19 @@ import { CorruptDataError } from "../errors.ts";
 
 const OPEN = Buffer.from('{"entries":[');
 const CLOSE = Buffer.from("]}");
-const COMMA = Buffer.from(",");
 
-/** Bytes of `{"entries":[e1,e2,…]}` from entry JSON texts. */
-export async function* encodeDetailsStream(entries: AsyncIterable<string>): AsyncGenerator<Uint8Array> {
-  yield OPEN;
-  let first = true;
+/**
+ * Entry JSON texts joined with commas, in ~1 MiB blocks: the inside of the entries array (or its
+ * continuation after earlier entries, with `leadingComma`).
+ */
+export async function* commaJoined(texts: AsyncIterable<string> | Iterable<string>, leadingComma = false): AsyncGenerator<Uint8Array> {
+  let sep = leadingComma;
   let batch: string[] = [];
   let size = 0;
-  for await (const e of entries) {
-    batch.push(first ? e : "," + e);
-    first = false;
-    size += e.length;
+  for await (const t of texts) {
+    batch.push(sep ? "," + t : t);
+    sep = true;
+    size += t.length;
     if (size >= 1 << 20) {
       yield Buffer.from(batch.join(""), "utf8");
       batch = [];
@@ -24,8 +25,11 @@ export async function* encodeDetailsStream(entries: AsyncIterable<string>): Asyn
     }
   }
   if (batch.length) yield Buffer.from(batch.join(""), "utf8");
-  yield CLOSE;
-  void COMMA;
+}
+
+/** Bytes of `{"entries":[e1,e2,…]}` from entry JSON texts. */
+export async function* encodeDetailsStream(entries: AsyncIterable<string>): AsyncGenerator<Uint8Array> {
+  yield* encodeDetailsBody(commaJoined(entries));
 }
 
 /**

@@ -59,15 +59,8 @@ class AppendFile {
   }
 
   read(off: number, len: number): Buffer {
-    if (off + len > this.size) this.flush();
     const b = Buffer.alloc(len);
-    let got = 0;
-    while (got < len) {
-      const n = readSync(this.fd, b, got, len - got, off + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return b.subarray(0, got);
+    return b.subarray(0, this.readInto(b, off, len));
   }
 
   close(): void {

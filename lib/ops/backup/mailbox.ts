@@ -39,6 +39,7 @@ import { enumerateContainers, type Container } from "./containers.ts";
 import { storedItemJson } from "./item-payload.ts";
 import type { ResolvedMailbox } from "./resolve.ts";
 import { streamDetailsTexts } from "../../corso/streamstore.ts";
+import { commaJoined } from "../../corso/details-stream.ts";
 import { BaseDetailsIndex, DetailsSpool } from "./details-spool.ts";
 import type { BackupRunResult, BackupStats, ExchangeBackupOptions } from "./types.ts";
 
@@ -616,21 +617,9 @@ export async function backupMailbox(ctx: MailboxContext): Promise<BackupRunResul
       if (Math.floor(copied / (64 << 20)) !== Math.floor(before / (64 << 20))) gcNow();
       else if (Math.floor(copied / (8 << 20)) !== Math.floor(before / (8 << 20))) youngGc();
     }
-    let sep = spool.count > 0;
-    let batch: string[] = [];
-    let size = 0;
-    for (const f of folderEntries) {
-      const t = JSON.stringify(f);
-      batch.push(sep ? "," + t : t);
-      sep = true;
-      size += t.length + 1;
-      if (size >= 1 << 20) {
-        yield Buffer.from(batch.join(""), "utf8");
-        batch = [];
-        size = 0;
-      }
-    }
-    if (batch.length) yield Buffer.from(batch.join(""), "utf8");
+    yield* commaJoined((function* () {
+      for (const f of folderEntries) yield JSON.stringify(f);
+    })(), spool.count > 0);
   };
   const streamStoreId = await writeStreamStore(repo, { tenant, resource: user, service: EXCHANGE_SERVICE, categories: cats, details: { entriesJson: entriesJson() }, faults, startedAt });
 
