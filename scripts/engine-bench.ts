@@ -1,15 +1,21 @@
 // `bun scripts/engine.ts bench`: ingest / re-ingest / restore throughput and peak RSS of our
-// engine vs restic on the same reproducible ~1 GB data set (seeded random binaries plus
-// compressible mail-like text). Each side runs as a child process under /usr/bin/time -v so
-// wall time includes startup and RSS is the child's own peak. The LAST stdout line is JSON:
-// {"ingest_ratio","reingest_ratio","restore_ratio","peak_rss_mb"} (ratios = ours ÷ restic).
+// engine vs restic (and vs kopia 0.15, the reference implementation of the same repository
+// format, when it is built) on the same reproducible ~1 GB data set (seeded random binaries plus
+// compressible mail-like text). Each tool runs as a child process under /usr/bin/time -v so
+// wall time includes startup and RSS is the child's own peak. Before every timed phase the files
+// it reads (the data set, or the tool's repository for a restore) are put in the same page-cache
+// state for every tool: `--cache cold` (default) drops them, as for a nightly backup of data
+// nobody read since; `--cache hot` reads them first. The LAST stdout line is JSON:
+// {"ingest_ratio","reingest_ratio","restore_ratio","peak_rss_mb", …} (ratios = ours ÷ restic).
 import { createCipheriv, createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { UsageError } from "../lib/errors.ts";
+import { dropFromPageCache } from "../lib/storage/page-cache.ts";
 import type { Flags } from "./engine.ts";
+import { kopiaPath } from "./setup-tools.ts";
 
 const ENGINE = resolve(import.meta.dir, "engine.ts");
 
@@ -126,20 +132,92 @@ async function timed(cmd: string[], env: Record<string, string> = {}): Promise<R
   return { seconds, peakRssMb: m ? Number(m[1]) / 1024 : NaN, stdout };
 }
 
+async function listFiles(d: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(d, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(join(e.parentPath, e.name));
+  }
+  return out;
+}
+
+type CacheState = "cold" | "hot";
+
+/**
+ * Puts every file under `dirs` in the same page-cache state before a timed phase, so no tool
+ * reads from memory what another read from the disk. (This VM also evicts page cache idle for
+ * ~30 s on its own, so without this the state depended on how long ago the files were touched.)
+ */
+async function setCache(dirs: string[], state: CacheState): Promise<void> {
+  Bun.spawnSync(["sync"]); // DONTNEED leaves dirty pages alone
+  for (const d of dirs) {
+    for (const f of await listFiles(d)) {
+      if (state === "hot") {
+        await Bun.file(f).arrayBuffer();
+      } else {
+        const fh = await open(f, "r");
+        try {
+          await dropFromPageCache(fh.fd);
+        } finally {
+          await fh.close();
+        }
+      }
+    }
+  }
+}
+
 async function dirBytes(d: string): Promise<number> {
   let n = 0;
-  for (const e of await readdir(d, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) n += (await stat(join(e.parentPath, e.name))).size;
-  }
+  for (const f of await listFiles(d)) n += (await stat(f)).size;
   return n;
+}
+
+interface Tool {
+  name: string;
+  repo: string;
+  env: Record<string, string>;
+  init(): string[][];
+  snapshot(): string[];
+  /** The restore command; may look up the snapshot first (untimed). */
+  restore(out: string): Promise<string[]>;
+}
+
+interface ToolResult {
+  ingest: Run;
+  reingest: Run;
+  restore: Run;
+  repoMb: number;
+}
+
+async function runTool(t: Tool, data: string, expectBytes: number, restoreBase: string, cache: CacheState, log: (s: string) => void): Promise<ToolResult> {
+  for (const c of t.init()) await timed(c, t.env);
+  await setCache([data], cache);
+  log(`${t.name}: snapshot ...`);
+  const ingest = await timed(t.snapshot(), t.env);
+  await setCache([data], cache);
+  log(`${t.name}: snapshot again (unchanged) ...`);
+  const reingest = await timed(t.snapshot(), t.env);
+  const out = join(restoreBase, `${t.name}-restored`);
+  const cmd = await t.restore(out);
+  await setCache([t.repo], cache);
+  log(`${t.name}: restore (into ${restoreBase}) ...`);
+  const restore = await timed(cmd, t.env);
+  const restored = await dirBytes(out);
+  if (restored !== expectBytes) throw new UsageError(`${t.name}'s restore produced ${restored} bytes, expected ${expectBytes}`);
+  // restored trees are removed only after every tool's restore: ext4 makes file creation slow
+  // for a while after many deletions (it skips recently freed inodes), which would penalise
+  // whichever restore ran next
+  return { ingest, reingest, restore, repoMb: (await dirBytes(t.repo)) / 1e6 };
 }
 
 export async function runBench(f: Flags): Promise<void> {
   const sizeMb = Number((f["size-mb"] as string) ?? "1024");
   if (!(sizeMb > 0)) throw new UsageError("--size-mb must be positive");
   const compression = (f.compression as string) ?? "zstd-fastest";
+  const cache = ((f.cache as string) ?? "cold") as CacheState;
+  if (cache !== "cold" && cache !== "hot") throw new UsageError(`--cache must be cold or hot, got "${cache}"`);
   if (!existsSync("/usr/bin/time")) throw new UsageError("bench needs /usr/bin/time (apt-get install time)");
   if (Bun.spawnSync(["restic", "version"]).exitCode !== 0) throw new UsageError("restic not found: run scripts/install-restic.sh");
+  const withKopia = existsSync(kopiaPath) && !f["no-kopia"];
 
   const work = await mkdtemp(join(tmpdir(), "corso-bench-"));
   const log = (s: string) => process.stderr.write(s + "\n");
@@ -148,60 +226,85 @@ export async function runBench(f: Flags): Promise<void> {
     log(`generating ${sizeMb} MB data set in ${data} ...`);
     const gen = await generate(data, sizeMb * 1e6);
     const mbTotal = gen.bytes / 1e6;
-    log(`  ${gen.files} files, ${mbTotal.toFixed(0)} MB`);
-
-    const pass = "bench-passphrase";
-    const ourEnv = { CORSO_PASSPHRASE: pass };
-    const ourRepo = join(work, "ours");
-    const bun = process.execPath;
-    await timed([bun, ENGINE, "init", "--repo", ourRepo], ourEnv);
-    log("ours: snapshot ...");
-    const o1 = await timed([bun, ENGINE, "snapshot", data, "--repo", ourRepo, "--compression", compression], ourEnv);
-    log("ours: snapshot again (unchanged) ...");
-    const o2 = await timed([bun, ENGINE, "snapshot", data, "--repo", ourRepo, "--compression", compression], ourEnv);
-    // --restore-dir: where both tools restore (default: the work directory). On this VM's
+    log(`  ${gen.files} files, ${mbTotal.toFixed(0)} MB; page cache before each phase: ${cache}`);
+    // --restore-dir: where every tool restores (default: the work directory). On this VM's
     // journal-less ext4 every file creation scans inodes freed in the last ~5 minutes, so restores
     // there measure what ran before as much as the tools; a tmpfs target compares the tools alone.
     const restoreBase = f["restore-dir"] ? await mkdtemp(join(resolve(f["restore-dir"] as string), "corso-bench-restore-")) : work;
-    log(`ours: restore (into ${restoreBase}) ...`);
-    const oOut = join(restoreBase, "ours-restored");
-    const o3 = await timed([bun, ENGINE, "restore", "latest", oOut, "--repo", ourRepo], ourEnv);
-    const restoredBytes = await dirBytes(oOut);
-    if (restoredBytes !== gen.bytes) throw new UsageError(`our restore produced ${restoredBytes} bytes, expected ${gen.bytes}`);
-    const ourRepoMb = (await dirBytes(ourRepo)) / 1e6;
-    // our restored tree is removed only after restic's restore: ext4 makes file creation slow
-    // for a while after many deletions (it skips recently freed inodes), which would penalise
-    // whichever restore ran next
 
-    const rEnv = { RESTIC_PASSWORD: pass, RESTIC_CACHE_DIR: join(work, "restic-cache") };
+    const pass = "bench-passphrase";
+    const bun = process.execPath;
+    const ourRepo = join(work, "ours");
+    const ours: Tool = {
+      name: "ours",
+      repo: ourRepo,
+      env: { CORSO_PASSPHRASE: pass },
+      init: () => [[bun, ENGINE, "init", "--repo", ourRepo]],
+      snapshot: () => [bun, ENGINE, "snapshot", data, "--repo", ourRepo, "--compression", compression],
+      restore: async (out) => [bun, ENGINE, "restore", "latest", out, "--repo", ourRepo],
+    };
     const rRepo = join(work, "restic");
-    await timed(["restic", "init", "-q", "--repo", rRepo], rEnv);
-    log("restic: backup ...");
-    const r1 = await timed(["restic", "backup", "-q", "--repo", rRepo, data], rEnv);
-    log("restic: backup again (unchanged) ...");
-    const r2 = await timed(["restic", "backup", "-q", "--repo", rRepo, data], rEnv);
-    log("restic: restore ...");
-    const rOut = join(restoreBase, "restic-restored");
-    const r3 = await timed(["restic", "restore", "-q", "latest", "--repo", rRepo, "--target", rOut], rEnv);
-    const resticRepoMb = (await dirBytes(rRepo)) / 1e6;
-    await rm(oOut, { recursive: true, force: true });
+    const restic: Tool = {
+      name: "restic",
+      repo: rRepo,
+      env: { RESTIC_PASSWORD: pass, RESTIC_CACHE_DIR: join(work, "restic-cache") },
+      init: () => [["restic", "init", "-q", "--repo", rRepo]],
+      snapshot: () => ["restic", "backup", "-q", "--repo", rRepo, data],
+      restore: async (out) => ["restic", "restore", "-q", "latest", "--repo", rRepo, "--target", out],
+    };
+    const kRepo = join(work, "kopia");
+    const kCfg = ["--config-file", join(work, "kopia-config", "repository.config")];
+    const kEnv = { KOPIA_PASSWORD: pass, KOPIA_CHECK_FOR_UPDATES: "false", KOPIA_LOG_DIR: join(work, "kopia-logs") };
+    const kopia: Tool = {
+      name: "kopia",
+      repo: kRepo,
+      env: kEnv,
+      init: () => [
+        [kopiaPath, ...kCfg, "repository", "create", "filesystem", "--path", kRepo, "--cache-directory", join(work, "kopia-cache")],
+        [kopiaPath, ...kCfg, "policy", "set", "--global", `--compression=${compression}`],
+      ],
+      snapshot: () => [kopiaPath, ...kCfg, "snapshot", "create", data, "--no-progress"],
+      restore: async (out) => {
+        const r = Bun.spawnSync([kopiaPath, ...kCfg, "snapshot", "list", data, "--json"], { env: { ...process.env, ...kEnv } });
+        const list = JSON.parse(r.stdout.toString()) as { rootEntry: { obj: string } }[];
+        return [kopiaPath, ...kCfg, "restore", list[list.length - 1].rootEntry.obj, out];
+      },
+    };
+
+    const results = new Map<string, ToolResult>();
+    for (const t of withKopia ? [ours, restic, kopia] : [ours, restic]) {
+      results.set(t.name, await runTool(t, data, gen.bytes, restoreBase, cache, log));
+    }
     if (restoreBase !== work) await rm(restoreBase, { recursive: true, force: true });
 
-    const row = (name: string, o: Run, r: Run) =>
-      `${name.padEnd(10)} ours ${(mbTotal / o.seconds).toFixed(1).padStart(7)} MB/s (${o.seconds.toFixed(1)} s, ${o.peakRssMb.toFixed(0)} MB RSS)` +
-      `   restic ${(mbTotal / r.seconds).toFixed(1).padStart(7)} MB/s (${r.seconds.toFixed(1)} s, ${r.peakRssMb.toFixed(0)} MB RSS)` +
-      `   ratio ${(r.seconds / o.seconds).toFixed(2)}`;
-    console.log(`data set: ${gen.files} files, ${mbTotal.toFixed(0)} MB; our compression: ${compression}; restic ${Bun.spawnSync(["restic", "version"]).stdout.toString().trim()}`);
-    console.log(row("ingest", o1, r1));
-    console.log(row("re-ingest", o2, r2));
-    console.log(row("restore", o3, r3));
-    console.log(`repository size: ours ${ourRepoMb.toFixed(0)} MB, restic ${resticRepoMb.toFixed(0)} MB`);
-    const result = {
-      ingest_ratio: +(r1.seconds / o1.seconds).toFixed(3),
-      reingest_ratio: +(r2.seconds / o2.seconds).toFixed(3),
-      restore_ratio: +(r3.seconds / o3.seconds).toFixed(3),
-      peak_rss_mb: +Math.max(o1.peakRssMb, o2.peakRssMb, o3.peakRssMb).toFixed(1),
+    const o = results.get("ours")!;
+    const r = results.get("restic")!;
+    const k = results.get("kopia");
+    const cell = (x: Run) => `${(mbTotal / x.seconds).toFixed(1).padStart(7)} MB/s (${x.seconds.toFixed(1)} s, ${x.peakRssMb.toFixed(0)} MB RSS)`;
+    const row = (name: string, pick: (t: ToolResult) => Run) =>
+      `${name.padEnd(10)} ours ${cell(pick(o))}   restic ${cell(pick(r))}   ratio ${(pick(r).seconds / pick(o).seconds).toFixed(2)}` +
+      (k ? `   kopia ${cell(pick(k))}   ratio ${(pick(k).seconds / pick(o).seconds).toFixed(2)}` : "");
+    console.log(
+      `data set: ${gen.files} files, ${mbTotal.toFixed(0)} MB; page cache: ${cache}; compression: ${compression}; ` +
+        `${Bun.spawnSync(["restic", "version"]).stdout.toString().trim()}${k ? "; kopia 0.15.0" : " (kopia not built: bun scripts/setup-tools.ts)"}`,
+    );
+    console.log(row("ingest", (t) => t.ingest));
+    console.log(row("re-ingest", (t) => t.reingest));
+    console.log(row("restore", (t) => t.restore));
+    console.log(`repository size: ours ${o.repoMb.toFixed(0)} MB, restic ${r.repoMb.toFixed(0)} MB${k ? `, kopia ${k.repoMb.toFixed(0)} MB` : ""}`);
+    const ratio = (a: Run, b: Run) => +(b.seconds / a.seconds).toFixed(3);
+    const result: Record<string, number | string> = {
+      ingest_ratio: ratio(o.ingest, r.ingest),
+      reingest_ratio: ratio(o.reingest, r.reingest),
+      restore_ratio: ratio(o.restore, r.restore),
+      peak_rss_mb: +Math.max(o.ingest.peakRssMb, o.reingest.peakRssMb, o.restore.peakRssMb).toFixed(1),
+      cache,
     };
+    if (k) {
+      result.kopia_ingest_ratio = ratio(o.ingest, k.ingest);
+      result.kopia_reingest_ratio = ratio(o.reingest, k.reingest);
+      result.kopia_restore_ratio = ratio(o.restore, k.restore);
+    }
     console.log(JSON.stringify(result));
   } finally {
     if (!f.keep) await rm(work, { recursive: true, force: true });

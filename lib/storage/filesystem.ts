@@ -16,6 +16,7 @@ import {
   type ShardingParameters,
 } from "./sharding.ts";
 import { OpenFileCache } from "./open-file-cache.ts";
+import { dropFromPageCache } from "./page-cache.ts";
 import { BlobAlreadyExistsError, StorageNotFoundError, type BlobMetadata, type BlobStorage, type PutOptions } from "./types.ts";
 
 export interface FilesystemOptions {
@@ -142,7 +143,13 @@ function tempName(final: string): string {
  * Writes `data` to `<final>.tmp.<hex8>`, fsyncs, then renames (or hard-links when
  * `exclusive`, so an existing blob is never replaced). Parent directories must exist.
  */
-async function writeAtomically(final: string, data: Uint8Array, fileMode: number, exclusive: boolean): Promise<void> {
+async function writeAtomically(
+  final: string,
+  data: Uint8Array,
+  fileMode: number,
+  exclusive: boolean,
+  dropCache = false,
+): Promise<void> {
   const tmp = tempName(final);
   const fh = await fsp.open(tmp, "wx", fileMode);
   try {
@@ -150,6 +157,7 @@ async function writeAtomically(final: string, data: Uint8Array, fileMode: number
       await fh.writeFile(data);
       await fh.chmod(fileMode);
       await fh.sync();
+      if (dropCache) await dropFromPageCache(fh.fd);
     } finally {
       await fh.close();
     }
@@ -269,11 +277,11 @@ class FilesystemStorage implements BlobStorage {
     const exclusive = opts?.doNotRecreate ?? false;
     try {
       try {
-        await writeAtomically(file, data, this.fileMode, exclusive);
+        await writeAtomically(file, data, this.fileMode, exclusive, isPack(id));
       } catch (e) {
         if (code(e) !== "ENOENT") throw e;
         await mkdirsFrom(this.root, dir, this.dirMode);
-        await writeAtomically(file, data, this.fileMode, exclusive);
+        await writeAtomically(file, data, this.fileMode, exclusive, isPack(id));
       }
     } catch (e) {
       if (exclusive && code(e) === "EEXIST") throw new BlobAlreadyExistsError(id);

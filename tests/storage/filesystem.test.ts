@@ -333,3 +333,34 @@ describe("filesystem: ranged pack reads through kept-open descriptors", () => {
     expect(fdCount()).toBe(before);
   });
 });
+
+describe("page cache", () => {
+  // resident bytes of a file, from util-linux's fincore (mincore(2) under the hood)
+  const resident = (file: string): number => {
+    const r = Bun.spawnSync(["fincore", "--bytes", "--noheadings", "--output", "RES", file]);
+    if (r.exitCode !== 0) throw new Error(`fincore failed: ${r.stderr}`);
+    return Number(r.stdout.toString().trim());
+  };
+  const fileOf = async (root: string, id: string): Promise<string> => {
+    const all = await fsp.readdir(root, { recursive: true });
+    const rel = all.find((p) => p.endsWith(`${id.slice(-8)}.f`) || p.endsWith(`${id}.f`));
+    if (!rel) throw new Error(`no file for ${id}`);
+    return join(root, rel);
+  };
+
+  test.if(process.platform === "linux")("pack blobs leave the page cache once written; other blobs stay", async () => {
+    const root = fresh();
+    const st = await openFilesystemStorage({ path: root, create: true });
+    const pack = packId("p");
+    const body = new Uint8Array(4 << 20).map((_, i) => (i * 7) & 0xff);
+    await st.putBlob(pack, body);
+    await st.putBlob("xn0_0123456789abcdef0123456789abcdef", body);
+    const packFile = await fileOf(root, pack);
+    const indexFile = await fileOf(root, "xn0_0123456789abcdef0123456789abcdef");
+    expect(resident(packFile)).toBe(0);
+    expect(resident(indexFile)).toBeGreaterThan(0);
+    // dropped pages are re-read from the disk, byte for byte
+    expect(Buffer.from(await st.getBlob(pack)).equals(Buffer.from(body))).toBe(true);
+    await st.close();
+  });
+});

@@ -34,6 +34,8 @@ export interface SnapshotDirectoryOptions {
   parallelFiles?: number;
   /** Large (≥ 8 MiB) files uploaded concurrently (default: one per chunk worker, at least 1). */
   parallelLargeFiles?: number;
+  /** Small files (≤ 1 MiB) read ahead of their upload (default 8; 0: read each when its turn comes). */
+  readAhead?: number;
   /** Read block size (default 1 MiB). */
   readBlockSize?: number;
   /** Save the manifest (default true; flush is the caller's job). */
@@ -62,6 +64,49 @@ function readSmallFile(path: string, buf: Buffer): Uint8Array | undefined {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Reads of small files started ahead of their upload, `depth` at a time, in upload order.
+ * Synchronous reads blocked the JS thread for every file not in the page cache (a nightly backup
+ * reads mostly such files): 3.3 of 7.4 s of a cold 1 GB snapshot were spent waiting in readSync,
+ * while the chunk workers had nothing to do. Several reads in flight keep the disk busy, and the
+ * JS thread only waits when the disk is behind.
+ */
+class SmallFileReadAhead {
+  private readonly started = new Map<string, Promise<Uint8Array | undefined>>();
+  private next = 0;
+
+  constructor(
+    private readonly paths: string[],
+    private readonly depth: number,
+  ) {
+    this.fill();
+  }
+
+  /** The read started for `path` (undefined if none was: read it the normal way). */
+  take(path: string): Promise<Uint8Array | undefined> | undefined {
+    const p = this.started.get(path);
+    if (!p) return undefined;
+    this.started.delete(path);
+    this.fill();
+    return p;
+  }
+
+  private fill(): void {
+    while (this.started.size < this.depth && this.next < this.paths.length) {
+      const path = this.paths[this.next++];
+      const p = readSmallFileAsync(path);
+      p.catch(() => {}); // handled by whoever takes it
+      this.started.set(path, p);
+    }
+  }
+}
+
+/** One thread-pool job per file; undefined when it turned out larger than SMALL_FILE. */
+async function readSmallFileAsync(path: string): Promise<Uint8Array | undefined> {
+  const buf = await Bun.file(path).slice(0, SMALL_FILE + 1).arrayBuffer();
+  return buf.byteLength > SMALL_FILE ? undefined : new Uint8Array(buf);
 }
 
 type Stat = Awaited<ReturnType<typeof statBig>>;
@@ -153,7 +198,18 @@ class FsUploader {
     };
   }
 
-  async uploadFile(abs: string, rel: string, name: string, st: Stat, prev: DirEntry | undefined): Promise<DirEntry> {
+  private isUnchanged(prev: DirEntry | undefined, st: Stat): boolean {
+    return prev !== undefined && sameMetadata(prev, st, permissionsFromUnixMode(Number(st.mode)));
+  }
+
+  async uploadFile(
+    abs: string,
+    rel: string,
+    name: string,
+    st: Stat,
+    prev: DirEntry | undefined,
+    readAhead?: Promise<Uint8Array | undefined>,
+  ): Promise<DirEntry> {
     const e = this.entryBase(name, st, "f");
     if (prev && sameMetadata(prev, st, e.mode)) {
       this.stats.cachedFiles++;
@@ -166,7 +222,20 @@ class FsUploader {
     // one chunk stored while the next is filled, like kopia's AsyncWrites: 1
     const w = this.repo.objects.newWriter({ compression: this.opts.compression, description: `FILE:${rel}`, asyncWrites: 1 });
     let size = 0;
-    if (Number(st.size) <= SMALL_FILE) {
+    if (readAhead) {
+      const data = await readAhead;
+      if (data) {
+        await w.write(data);
+        e.obj = await w.result();
+        e.size = data.length;
+        collectGarbageEvery(data.length);
+        this.stats.fileCount++;
+        this.stats.totalSize += data.length;
+        this.opts.onFile?.(rel, data.length, false);
+        return e;
+      }
+      // it grew past the threshold since lstat: stream it below
+    } else if (Number(st.size) <= SMALL_FILE) {
       // small files: synchronous reads (page-cache fast) instead of thread-pool round trips
       const scratch = smallScratch.pop() ?? Buffer.allocUnsafe(SMALL_FILE + 1);
       let data: Uint8Array | undefined;
@@ -253,10 +322,21 @@ class FsUploader {
     // per chunk worker (one on 2 cores), so peak memory stays a few chunks per worker while
     // every worker has a chunk to work on.
     const LARGE = 8 << 20;
+    const small = files.filter((x) => Number(x.st.size) < LARGE);
+    const readAhead =
+      this.opts.readAhead === 0
+        ? undefined
+        : new SmallFileReadAhead(
+            small
+              .filter((x) => Number(x.st.size) <= SMALL_FILE && !this.isUnchanged(prev.get(x.name), x.st))
+              .map((x) => join(abs, x.name)),
+            this.opts.readAhead ?? 8,
+          );
     const upload = async ({ name: n, st: cst }: { name: string; st: Stat }) => {
       const childRel = rel === "." ? n : `${rel}/${n}`;
+      const childAbs = join(abs, n);
       try {
-        entries.push(await this.uploadFile(join(abs, n), childRel, n, cst, prev.get(n)));
+        entries.push(await this.uploadFile(childAbs, childRel, n, cst, prev.get(n), readAhead?.take(childAbs)));
       } catch (e) {
         // like kopia: an unreadable file (vanished, permission denied) is recorded in the
         // directory summary and the snapshot's error count; repository errors still abort
@@ -265,7 +345,7 @@ class FsUploader {
         failed.push({ path: childRel, error: errorMessage(e) });
       }
     };
-    await pool(files.filter((x) => Number(x.st.size) < LARGE), this.opts.parallelFiles ?? 2, upload);
+    await pool(small, this.opts.parallelFiles ?? 2, upload);
     await pool(files.filter((x) => Number(x.st.size) >= LARGE), this.opts.parallelLargeFiles ?? Math.max(1, chunkPool().size), upload);
     for (const { name: n, st: cst } of dirs) {
       const p = prev.get(n);

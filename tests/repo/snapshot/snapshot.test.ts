@@ -385,6 +385,60 @@ describe("filesystem snapshot and restore", () => {
     expect(after).not.toContain("d3/11.txt"); // the walk stopped: the last directory was not finished
   });
 
+  test("small files read ahead: same tree as one-at-a-time reads, unchanged files are not read", async () => {
+    const src = join(await tmp(), "src");
+    for (let d = 0; d < 3; d++) {
+      await mkdir(join(src, `d${d}`), { recursive: true });
+      for (let i = 0; i < 30; i++) {
+        const body = new Uint8Array(100 + ((i * 7919 + d * 131) % 20_000)).map((_, j) => (j * (i + 3) + d) & 0xff);
+        await writeFile(join(src, `d${d}`, `f${String(i).padStart(2, "0")}.bin`), body);
+      }
+    }
+    await writeFile(join(src, "d1", "big.bin"), new Uint8Array(3 << 20).map((_, j) => (j >> 9) & 0xff));
+    const r1 = repo(8192);
+    const r2 = repo(8192);
+    const a = await snapshotDirectory(r1, src, undefined, { readAhead: 8 });
+    const b = await snapshotDirectory(r2, src, undefined, { readAhead: 0 });
+    expect(a.rootEntry!.obj).toBe(b.rootEntry!.obj);
+    expect(a.stats).toMatchObject({ fileCount: 91, nonCachedFiles: 91, errorCount: 0 });
+    const dest = join(await tmp(), "dest");
+    await restoreSnapshot(r1, a, dest);
+    for (const n of ["d0/f00.bin", "d2/f29.bin", "d1/big.bin"]) {
+      expect(Buffer.from(await readFile(join(dest, n))).equals(await readFile(join(src, n)))).toBe(true);
+    }
+    // one changed file in a cached tree: only it is read (and stored) again
+    await writeFile(join(src, "d2", "f05.bin"), "changed");
+    const read: string[] = [];
+    const c = await snapshotDirectory(r1, src, undefined, { previous: a, onFile: (rel, _n, cached) => !cached && read.push(rel) });
+    expect(read).toEqual(["d2/f05.bin"]);
+    expect(c.stats).toMatchObject({ cachedFiles: 90, nonCachedFiles: 1 });
+  });
+
+  test("a file that vanishes or grows past the small-file size after listing is handled like a direct read", async () => {
+    const src = join(await tmp(), "src");
+    await mkdir(src);
+    for (let i = 0; i < 20; i++) await writeFile(join(src, `f${String(i).padStart(2, "0")}`), `body ${i}`);
+    const grown = new Uint8Array((1 << 20) + 300_000).map((_, j) => (j * 13) & 0xff);
+    let first = true;
+    const r = repo(64 * 1024);
+    // when the first file is done only the first ~9 reads have started: f18 and f19 are read later
+    const m = await snapshotDirectory(r, src, undefined, {
+      readAhead: 8,
+      onFile: () => {
+        if (!first) return;
+        first = false;
+        require("node:fs").rmSync(join(src, "f19"));
+        require("node:fs").writeFileSync(join(src, "f18"), grown);
+      },
+    });
+    expect(m.stats).toMatchObject({ fileCount: 19, errorCount: 1 });
+    const dest = join(await tmp(), "dest");
+    await restoreSnapshot(r, m, dest);
+    expect(Buffer.from(await readFile(join(dest, "f18"))).equals(Buffer.from(grown))).toBe(true);
+    expect((await readFile(join(dest, "f17"))).toString()).toBe("body 17");
+    expect(await readdir(dest)).not.toContain("f19");
+  });
+
   test("bad inputs are one-line typed errors", async () => {
     const r = repo();
     await expect(snapshotDirectory(r, "/nonexistent/dir")).rejects.toThrow(UsageError);
