@@ -209,6 +209,21 @@ async function runTool(t: Tool, data: string, expectBytes: number, restoreBase: 
   return { ingest, reingest, restore, repoMb: (await dirBytes(t.repo)) / 1e6 };
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Per phase: the median time of the rounds and the highest peak RSS. */
+function summarizeRounds(rs: ToolResult[]): ToolResult {
+  const phase = (pick: (t: ToolResult) => Run): Run => ({
+    seconds: median(rs.map((t) => pick(t).seconds)),
+    peakRssMb: Math.max(...rs.map((t) => pick(t).peakRssMb)),
+    stdout: "",
+  });
+  return { ingest: phase((t) => t.ingest), reingest: phase((t) => t.reingest), restore: phase((t) => t.restore), repoMb: rs[0].repoMb };
+}
+
 export async function runBench(f: Flags): Promise<void> {
   const sizeMb = Number((f["size-mb"] as string) ?? "1024");
   if (!(sizeMb > 0)) throw new UsageError("--size-mb must be positive");
@@ -218,6 +233,8 @@ export async function runBench(f: Flags): Promise<void> {
   if (!existsSync("/usr/bin/time")) throw new UsageError("bench needs /usr/bin/time (apt-get install time)");
   if (Bun.spawnSync(["restic", "version"]).exitCode !== 0) throw new UsageError("restic not found: run scripts/install-restic.sh");
   const withKopia = existsSync(kopiaPath) && !f["no-kopia"];
+  const rounds = Number((f.rounds as string) ?? "3");
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError("--rounds must be a positive integer");
 
   const work = await mkdtemp(join(tmpdir(), "corso-bench-"));
   const log = (s: string) => process.stderr.write(s + "\n");
@@ -234,48 +251,68 @@ export async function runBench(f: Flags): Promise<void> {
 
     const pass = "bench-passphrase";
     const bun = process.execPath;
-    const ourRepo = join(work, "ours");
-    const ours: Tool = {
-      name: "ours",
-      repo: ourRepo,
-      env: { CORSO_PASSPHRASE: pass },
-      init: () => [[bun, ENGINE, "init", "--repo", ourRepo]],
-      snapshot: () => [bun, ENGINE, "snapshot", data, "--repo", ourRepo, "--compression", compression],
-      restore: async (out) => [bun, ENGINE, "restore", "latest", out, "--repo", ourRepo],
-    };
-    const rRepo = join(work, "restic");
-    const restic: Tool = {
-      name: "restic",
-      repo: rRepo,
-      env: { RESTIC_PASSWORD: pass, RESTIC_CACHE_DIR: join(work, "restic-cache") },
-      init: () => [["restic", "init", "-q", "--repo", rRepo]],
-      snapshot: () => ["restic", "backup", "-q", "--repo", rRepo, data],
-      restore: async (out) => ["restic", "restore", "-q", "latest", "--repo", rRepo, "--target", out],
-    };
-    const kRepo = join(work, "kopia");
-    const kCfg = ["--config-file", join(work, "kopia-config", "repository.config")];
-    const kEnv = { KOPIA_PASSWORD: pass, KOPIA_CHECK_FOR_UPDATES: "false", KOPIA_LOG_DIR: join(work, "kopia-logs") };
-    const kopia: Tool = {
-      name: "kopia",
-      repo: kRepo,
-      env: kEnv,
-      init: () => [
-        [kopiaPath, ...kCfg, "repository", "create", "filesystem", "--path", kRepo, "--cache-directory", join(work, "kopia-cache")],
-        [kopiaPath, ...kCfg, "policy", "set", "--global", `--compression=${compression}`],
-      ],
-      snapshot: () => [kopiaPath, ...kCfg, "snapshot", "create", data, "--no-progress"],
-      restore: async (out) => {
-        const r = Bun.spawnSync([kopiaPath, ...kCfg, "snapshot", "list", data, "--json"], { env: { ...process.env, ...kEnv } });
-        const list = JSON.parse(r.stdout.toString()) as { rootEntry: { obj: string } }[];
-        return [kopiaPath, ...kCfg, "restore", list[list.length - 1].rootEntry.obj, out];
-      },
+    // Each round gets fresh repositories (and kopia config/cache, restic cache) under its own directory.
+    const makeTools = (dir: string): Tool[] => {
+      const ourRepo = join(dir, "ours");
+      const ours: Tool = {
+        name: "ours",
+        repo: ourRepo,
+        env: { CORSO_PASSPHRASE: pass },
+        init: () => [[bun, ENGINE, "init", "--repo", ourRepo]],
+        snapshot: () => [bun, ENGINE, "snapshot", data, "--repo", ourRepo, "--compression", compression],
+        restore: async (out) => [bun, ENGINE, "restore", "latest", out, "--repo", ourRepo],
+      };
+      const rRepo = join(dir, "restic");
+      const restic: Tool = {
+        name: "restic",
+        repo: rRepo,
+        env: { RESTIC_PASSWORD: pass, RESTIC_CACHE_DIR: join(dir, "restic-cache") },
+        init: () => [["restic", "init", "-q", "--repo", rRepo]],
+        snapshot: () => ["restic", "backup", "-q", "--repo", rRepo, data],
+        restore: async (out) => ["restic", "restore", "-q", "latest", "--repo", rRepo, "--target", out],
+      };
+      const kRepo = join(dir, "kopia");
+      const kCfg = ["--config-file", join(dir, "kopia-config", "repository.config")];
+      const kEnv = { KOPIA_PASSWORD: pass, KOPIA_CHECK_FOR_UPDATES: "false", KOPIA_LOG_DIR: join(dir, "kopia-logs") };
+      const kopia: Tool = {
+        name: "kopia",
+        repo: kRepo,
+        env: kEnv,
+        init: () => [
+          [kopiaPath, ...kCfg, "repository", "create", "filesystem", "--path", kRepo, "--cache-directory", join(dir, "kopia-cache")],
+          [kopiaPath, ...kCfg, "policy", "set", "--global", `--compression=${compression}`],
+        ],
+        snapshot: () => [kopiaPath, ...kCfg, "snapshot", "create", data, "--no-progress"],
+        restore: async (out) => {
+          const r = Bun.spawnSync([kopiaPath, ...kCfg, "snapshot", "list", data, "--json"], { env: { ...process.env, ...kEnv } });
+          const list = JSON.parse(r.stdout.toString()) as { rootEntry: { obj: string } }[];
+          return [kopiaPath, ...kCfg, "restore", list[list.length - 1].rootEntry.obj, out];
+        },
+      };
+      return withKopia ? [ours, restic, kopia] : [ours, restic];
     };
 
-    const results = new Map<string, ToolResult>();
-    for (const t of withKopia ? [ours, restic, kopia] : [ours, restic]) {
-      results.set(t.name, await runTool(t, data, gen.bytes, restoreBase, cache, log));
+    // Rounds rotate the order (whoever runs first after the data set was generated, or after
+    // another tool's restore, meets a different machine), and the table shows each phase's median.
+    const all = new Map<string, ToolResult[]>();
+    for (let round = 0; round < rounds; round++) {
+      const dir = join(work, `round-${round}`);
+      const outBase = join(restoreBase, `round-${round}`);
+      const tools = makeTools(dir);
+      const order = tools.map((_, i) => tools[(i + round) % tools.length]);
+      log(`round ${round + 1}/${rounds}: ${order.map((t) => t.name).join(", ")}`);
+      for (const t of order) {
+        const res = await runTool(t, data, gen.bytes, outBase, cache, log);
+        all.set(t.name, [...(all.get(t.name) ?? []), res]);
+        log(`  ${t.name}: ingest ${res.ingest.seconds.toFixed(2)} s, re-ingest ${res.reingest.seconds.toFixed(2)} s, restore ${res.restore.seconds.toFixed(2)} s`);
+      }
+      // removed only after every tool's restore of the round (see runTool)
+      await rm(dir, { recursive: true, force: true });
+      await rm(outBase, { recursive: true, force: true });
     }
     if (restoreBase !== work) await rm(restoreBase, { recursive: true, force: true });
+    const results = new Map<string, ToolResult>();
+    for (const [name, rs] of all) results.set(name, summarizeRounds(rs));
 
     const o = results.get("ours")!;
     const r = results.get("restic")!;
@@ -285,7 +322,7 @@ export async function runBench(f: Flags): Promise<void> {
       `${name.padEnd(10)} ours ${cell(pick(o))}   restic ${cell(pick(r))}   ratio ${(pick(r).seconds / pick(o).seconds).toFixed(2)}` +
       (k ? `   kopia ${cell(pick(k))}   ratio ${(pick(k).seconds / pick(o).seconds).toFixed(2)}` : "");
     console.log(
-      `data set: ${gen.files} files, ${mbTotal.toFixed(0)} MB; page cache: ${cache}; compression: ${compression}; ` +
+      `data set: ${gen.files} files, ${mbTotal.toFixed(0)} MB; page cache: ${cache}; compression: ${compression}; medians of ${rounds} round(s); ` +
         `${Bun.spawnSync(["restic", "version"]).stdout.toString().trim()}${k ? "; kopia 0.15.0" : " (kopia not built: bun scripts/setup-tools.ts)"}`,
     );
     console.log(row("ingest", (t) => t.ingest));
@@ -299,6 +336,7 @@ export async function runBench(f: Flags): Promise<void> {
       restore_ratio: ratio(o.restore, r.restore),
       peak_rss_mb: +Math.max(o.ingest.peakRssMb, o.reingest.peakRssMb, o.restore.peakRssMb).toFixed(1),
       cache,
+      rounds,
     };
     if (k) {
       result.kopia_ingest_ratio = ratio(o.ingest, k.ingest);

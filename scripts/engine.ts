@@ -6,7 +6,7 @@
 //   bun scripts/engine.ts ls        [snapshot-id]
 //   bun scripts/engine.ts verify    [--percent N]
 //   bun scripts/engine.ts bench     [--size-mb N] [--keep] [--compression NAME] [--restore-dir DIR]
-//                                   [--cache cold|hot] [--no-kopia]
+//                                   [--cache cold|hot] [--rounds N] [--no-kopia]
 //
 // Passphrase: --passphrase or CORSO_PASSPHRASE. S3 keys: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
 // Errors print one line and exit 1.
