@@ -45,24 +45,42 @@ export interface SnapshotDirectoryOptions {
 
 const SMALL_FILE = 1 << 20;
 
-// Scratch buffers for small-file reads, one per file being uploaded concurrently: the writer
-// copies the bytes, so a per-file allocation (or copy) would only make garbage.
+// Scratch buffers for small-file reads, one per read in flight or file being uploaded: the
+// writer copies the bytes, so a per-file allocation (or copy) would only make garbage.
 const smallScratch: Buffer[] = [];
 
-/** Reads a file of at most SMALL_FILE bytes into `buf`; undefined if it turns out larger. */
-function readSmallFile(path: string, buf: Buffer): Uint8Array | undefined {
-  const fd = openSync(path, "r");
+function takeScratch(): Buffer {
+  return smallScratch.pop() ?? Buffer.allocUnsafe(SMALL_FILE + 1);
+}
+
+function giveScratch(buf: Buffer): void {
+  if (smallScratch.length < 16) smallScratch.push(buf);
+}
+
+/** Reads a file of at most SMALL_FILE bytes into a scratch buffer; undefined if it turns out larger. */
+function readSmallFileSync(path: string): SmallRead | undefined {
+  const buf = takeScratch();
   try {
+    const fd = openSync(path, "r");
     let n = 0;
-    for (;;) {
-      const r = readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
-      n += r;
-      if (n > SMALL_FILE) return undefined;
+    try {
+      for (;;) {
+        const r = readSync(fd, buf, n, buf.length - n, null);
+        if (r === 0) break;
+        n += r;
+        if (n > SMALL_FILE) break;
+      }
+    } finally {
+      closeSync(fd);
     }
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
+    if (n > SMALL_FILE) {
+      giveScratch(buf);
+      return undefined;
+    }
+    return { data: buf.subarray(0, n), release: () => giveScratch(buf) };
+  } catch (e) {
+    giveScratch(buf);
+    throw e;
   }
 }
 
@@ -119,10 +137,8 @@ function preadAsync(fd: number, buf: Buffer, offset: number, length: number, pos
  * and pushed peak RSS over 256 MB. Undefined when the file turned out larger than SMALL_FILE.
  */
 async function readSmallFileAsync(path: string): Promise<SmallRead | undefined> {
-  const buf = smallScratch.pop() ?? Buffer.allocUnsafe(SMALL_FILE + 1);
-  const release = () => {
-    if (smallScratch.length < 16) smallScratch.push(buf);
-  };
+  const buf = takeScratch();
+  const release = () => giveScratch(buf);
   try {
     const fd = openSync(path, "r");
     let n = 0;
@@ -260,8 +276,10 @@ class FsUploader {
     // one chunk stored while the next is filled, like kopia's AsyncWrites: 1
     const w = this.repo.objects.newWriter({ compression: this.opts.compression, description: `FILE:${rel}`, asyncWrites: 1 });
     let size = 0;
-    if (readAhead) {
-      const r = await readAhead;
+    if (readAhead || Number(st.size) <= SMALL_FILE) {
+      // small files: read ahead on the thread pool, or synchronously (page-cache fast) when no
+      // read was started for this one
+      const r = readAhead ? await readAhead : readSmallFileSync(abs);
       if (r) {
         const data = r.data;
         try {
@@ -269,27 +287,6 @@ class FsUploader {
         } finally {
           r.release();
         }
-        e.obj = await w.result();
-        e.size = data.length;
-        collectGarbageEvery(data.length);
-        this.stats.fileCount++;
-        this.stats.totalSize += data.length;
-        this.opts.onFile?.(rel, data.length, false);
-        return e;
-      }
-      // it grew past the threshold since lstat: stream it below
-    } else if (Number(st.size) <= SMALL_FILE) {
-      // small files: synchronous reads (page-cache fast) instead of thread-pool round trips
-      const scratch = smallScratch.pop() ?? Buffer.allocUnsafe(SMALL_FILE + 1);
-      let data: Uint8Array | undefined;
-      try {
-        data = readSmallFile(abs, scratch);
-        // the writer copies what it keeps before write() resolves
-        if (data) await w.write(data);
-      } finally {
-        if (smallScratch.length < 8) smallScratch.push(scratch);
-      }
-      if (data) {
         e.obj = await w.result();
         e.size = data.length;
         collectGarbageEvery(data.length);
