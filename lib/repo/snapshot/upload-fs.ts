@@ -57,33 +57,6 @@ function giveScratch(buf: Buffer): void {
   if (smallScratch.length < 16) smallScratch.push(buf);
 }
 
-/** Reads a file of at most SMALL_FILE bytes into a scratch buffer; undefined if it turns out larger. */
-function readSmallFileSync(path: string): SmallRead | undefined {
-  const buf = takeScratch();
-  try {
-    const fd = openSync(path, "r");
-    let n = 0;
-    try {
-      for (;;) {
-        const r = readSync(fd, buf, n, buf.length - n, null);
-        if (r === 0) break;
-        n += r;
-        if (n > SMALL_FILE) break;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    if (n > SMALL_FILE) {
-      giveScratch(buf);
-      return undefined;
-    }
-    return { data: buf.subarray(0, n), release: () => giveScratch(buf) };
-  } catch (e) {
-    giveScratch(buf);
-    throw e;
-  }
-}
-
 /**
  * Reads of small files started ahead of their upload, `depth` at a time, in upload order.
  * Synchronous reads blocked the JS thread for every file not in the page cache (a nightly backup
@@ -114,7 +87,7 @@ class SmallFileReadAhead {
   private fill(): void {
     while (this.started.size < this.depth && this.next < this.paths.length) {
       const path = this.paths[this.next++];
-      const p = readSmallFileAsync(path);
+      const p = readSmallFile(path, preadAsync);
       p.catch(() => {}); // handled by whoever takes it
       this.started.set(path, p);
     }
@@ -127,16 +100,19 @@ interface SmallRead {
   release(): void;
 }
 
-function preadAsync(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((res, rej) => read(fd, buf, offset, length, position, (e, n) => (e ? rej(e) : res(n))));
-}
+type Pread = (fd: number, buf: Buffer, offset: number, length: number, position: number) => number | Promise<number>;
+
+const preadAsync: Pread = (fd, buf, offset, length, position) =>
+  new Promise((res, rej) => read(fd, buf, offset, length, position, (e, n) => (e ? rej(e) : res(n))));
+const preadSync: Pread = (fd, buf, offset, length, position) => readSync(fd, buf, offset, length, position);
 
 /**
- * One thread-pool job per file (the open is synchronous: its inode was just loaded by lstat)
- * into a recycled scratch buffer: a fresh buffer per file made ~400 MB of garbage per GB of mail
- * and pushed peak RSS over 256 MB. Undefined when the file turned out larger than SMALL_FILE.
+ * Reads a file of at most SMALL_FILE bytes into a recycled scratch buffer (a fresh buffer per file
+ * made ~400 MB of garbage per GB of mail and pushed peak RSS over 256 MB); undefined when it turned
+ * out larger. The open is synchronous: its inode was just loaded by lstat. `preadAsync` puts the
+ * read on the thread pool (the read-ahead), `preadSync` keeps it on the JS thread.
  */
-async function readSmallFileAsync(path: string): Promise<SmallRead | undefined> {
+async function readSmallFile(path: string, pread: Pread): Promise<SmallRead | undefined> {
   const buf = takeScratch();
   const release = () => giveScratch(buf);
   try {
@@ -144,7 +120,7 @@ async function readSmallFileAsync(path: string): Promise<SmallRead | undefined> 
     let n = 0;
     try {
       for (;;) {
-        const r = await preadAsync(fd, buf, n, buf.length - n, n);
+        const r = await pread(fd, buf, n, buf.length - n, n);
         if (r === 0) break;
         n += r;
         if (n > SMALL_FILE) break;
@@ -279,7 +255,7 @@ class FsUploader {
     if (readAhead || Number(st.size) <= SMALL_FILE) {
       // small files: read ahead on the thread pool, or synchronously (page-cache fast) when no
       // read was started for this one
-      const r = readAhead ? await readAhead : readSmallFileSync(abs);
+      const r = await (readAhead ?? readSmallFile(abs, preadSync));
       if (r) {
         const data = r.data;
         try {
