@@ -175,6 +175,9 @@ async function writeAtomically(
 
 /** Pack blobs (kopia `p`/`q`) are immutable: their descriptors may be kept open for ranged reads. */
 const isPack = (id: string) => id[0] === "p" || id[0] === "q";
+/** Data packs (`p`) are not read back by a backup: they leave the page cache once written
+ * (page-cache.ts). Metadata packs (`q`: directories, manifests) are read by the next command. */
+const isDataPack = (id: string) => id[0] === "p";
 
 class FilesystemStorage implements BlobStorage {
   readonly displayName: string;
@@ -277,11 +280,11 @@ class FilesystemStorage implements BlobStorage {
     const exclusive = opts?.doNotRecreate ?? false;
     try {
       try {
-        await writeAtomically(file, data, this.fileMode, exclusive, isPack(id));
+        await writeAtomically(file, data, this.fileMode, exclusive, isDataPack(id));
       } catch (e) {
         if (code(e) !== "ENOENT") throw e;
         await mkdirsFrom(this.root, dir, this.dirMode);
-        await writeAtomically(file, data, this.fileMode, exclusive, isPack(id));
+        await writeAtomically(file, data, this.fileMode, exclusive, isDataPack(id));
       }
     } catch (e) {
       if (exclusive && code(e) === "EEXIST") throw new BlobAlreadyExistsError(id);

@@ -1,4 +1,4 @@
-// Dropping written pack files from the kernel's page cache (Linux only).
+// Dropping written data pack files from the kernel's page cache (Linux only).
 //
 // A backup writes gigabytes of pack blobs it will not read back. Left in the page cache they
 // push out the data the server actually uses, and every page of the next pack has to come

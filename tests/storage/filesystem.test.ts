@@ -348,17 +348,20 @@ describe("page cache", () => {
     return join(root, rel);
   };
 
-  test.if(process.platform === "linux")("pack blobs leave the page cache once written; other blobs stay", async () => {
+  test.if(process.platform === "linux")("data pack blobs leave the page cache once written; metadata packs and indexes stay", async () => {
     const root = fresh();
     const st = await openFilesystemStorage({ path: root, create: true });
     const pack = packId("p");
     const body = new Uint8Array(4 << 20).map((_, i) => (i * 7) & 0xff);
     await st.putBlob(pack, body);
     await st.putBlob("xn0_0123456789abcdef0123456789abcdef", body);
+    const metaPack = packId("q");
+    await st.putBlob(metaPack, body);
     const packFile = await fileOf(root, pack);
     const indexFile = await fileOf(root, "xn0_0123456789abcdef0123456789abcdef");
     expect(resident(packFile)).toBe(0);
     expect(resident(indexFile)).toBeGreaterThan(0);
+    expect(resident(await fileOf(root, metaPack))).toBeGreaterThan(0);
     // dropped pages are re-read from the disk, byte for byte
     expect(Buffer.from(await st.getBlob(pack)).equals(Buffer.from(body))).toBe(true);
     await st.close();
